@@ -1,0 +1,50 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { pinoParams } from './common/logging.js';
+import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
+import { AppConfig, AppRole, loadConfig } from './config/configuration.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { AuditApiModule, AuditModule } from './modules/audit/audit.module.js';
+import { AuthApiModule, AuthModule } from './modules/auth/auth.module.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { QueuesApiModule } from './modules/queues/queues-api.module.js';
+import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
+import { QueuesModule } from './modules/queues/queues.module.js';
+
+/** Modules every role needs: configuration, logs, database, audit, credentials, queues. */
+export function coreImports(config: AppConfig): Array<Type | DynamicModule> {
+  return [
+    AppConfigModule.forRoot(config),
+    LoggerModule.forRoot(pinoParams(config.logLevel)),
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => dataSourceOptions(c.databaseUrl),
+    }),
+    AuditModule,
+    AuthModule,
+    QueuesModule.forRoot(),
+  ];
+}
+
+/** HTTP: controllers, webhooks, pages. */
+const API_MODULES: Array<Type | DynamicModule> = [AuthApiModule, AuditApiModule, QueuesApiModule, MetricsModule];
+
+/** BullMQ processors and schedulers. */
+const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule];
+
+/**
+ * One codebase, two roles (DESIGN.md §3). The worker role serves only /health (and
+ * /metrics) over HTTP; `all` runs both in one process.
+ */
+@Module({})
+export class AppModule {
+  static forRole(role: AppRole, config: AppConfig = loadConfig()): DynamicModule {
+    const imports = [...coreImports(config), HealthModule];
+    if (role === 'api' || role === 'all') imports.push(...API_MODULES);
+    if (role === 'worker' || role === 'all') imports.push(...WORKER_MODULES);
+    if (role === 'worker') imports.push(MetricsModule, AuthApiModule);
+    return { module: AppModule, imports };
+  }
+}

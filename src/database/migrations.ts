@@ -1,0 +1,4 @@
+import { CoreSchema1764230000000 } from '../../migrations/1764230000000-core-schema.js';
+
+/** Every migration, listed as classes so they run from source (tests) and from dist alike. */
+export const MIGRATIONS = [CoreSchema1764230000000];
