@@ -14,10 +14,12 @@ export default defineConfig({
     projects: [
       {
         plugins,
+        extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
       },
       {
         plugins,
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import { AppConfig, AppRole, loadConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuditApiModule, AuditModule } from './modules/audit/audit.module.js';
-import { AuthApiModule, AuthModule } from './modules/auth/auth.module.js';
+import { AccessGuardModule, AuthApiModule, AuthModule } from './modules/auth/auth.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
@@ -41,10 +41,10 @@ const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule];
 @Module({})
 export class AppModule {
   static forRole(role: AppRole, config: AppConfig = loadConfig()): DynamicModule {
-    const imports = [...coreImports(config), HealthModule];
+    const imports = [...coreImports(config), AccessGuardModule, HealthModule];
     if (role === 'api' || role === 'all') imports.push(...API_MODULES);
     if (role === 'worker' || role === 'all') imports.push(...WORKER_MODULES);
-    if (role === 'worker') imports.push(MetricsModule, AuthApiModule);
+    if (role === 'worker') imports.push(MetricsModule);
     return { module: AppModule, imports };
   }
 }

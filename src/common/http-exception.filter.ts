@@ -14,9 +14,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const { status, body } = toErrorBody(exception);
-    if (status >= 500) {
+    if (!(exception instanceof HttpException)) {
       const err = exception as Error;
-      this.logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack } }, 'request failed');
+      if (status >= 500) this.logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack } }, 'request failed');
     }
     if (res.headersSent) return;
     res.status(status).json(body);

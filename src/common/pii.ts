@@ -4,7 +4,7 @@
  * alone: not part of an id such as a UUID, nor a date).
  */
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-const PHONE = /(?<![\w-])\+?\(?\d[\d\s().-]{6,}\d(?![\w-])/g;
+const PHONE = /(?<![\w-])(?:\+|%2B)?\(?\d[\d\s().-]{6,}\d(?![\w-])/gi;
 
 export function scrubPii(text: string): string {
   return text.replace(EMAIL, '[email]').replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 9 ? '[phone]' : m));

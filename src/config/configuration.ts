@@ -44,6 +44,7 @@ export interface AppConfig {
   logLevel: string;
   loginMaxFailures: number;
   loginLockMinutes: number;
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +201,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     loginMaxFailures: r.int('LOGIN_MAX_FAILURES', 5, 1, 100),
     loginLockMinutes: r.int('LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 10 * 60_000),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -1,7 +1,22 @@
-import { Controller, Get, ParseIntPipe, Query, DefaultValuePipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Roles } from '../../common/access.js';
 import { AuditService } from './audit.service.js';
+
+export class AuditQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) subjectType?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) subjectId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) action?: string;
+  @ApiPropertyOptional({ default: 100, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -11,12 +26,7 @@ export class AuditController {
 
   @Get()
   @Roles('admin')
-  list(
-    @Query('subjectType') subjectType?: string,
-    @Query('subjectId') subjectId?: string,
-    @Query('action') action?: string,
-    @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit?: number,
-  ) {
-    return this.audit.list({ subjectType, subjectId, action, limit });
+  list(@Query() query: AuditQueryDto) {
+    return this.audit.list(query);
   }
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
+import { BankProfileController } from './bank-profile.controller.js';
 import { AuthService } from './auth.service.js';
 import { BankAuthService } from './bank-auth.service.js';
 
@@ -22,9 +23,10 @@ const jwt = JwtModule.registerAsync({
 })
 export class AuthModule {}
 
-/** The api role's side: the login route and the global deny-by-default guard. */
-@Module({
-  controllers: [AuthController],
-  providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
-})
+/** The global deny-by-default guard: every role that serves HTTP mounts it. */
+@Module({ providers: [{ provide: APP_GUARD, useClass: AccessGuard }] })
+export class AccessGuardModule {}
+
+/** The api role's routes: staff login and the bank's own profile. */
+@Module({ controllers: [AuthController, BankProfileController] })
 export class AuthApiModule {}
