@@ -7,7 +7,9 @@ import { AppConfig, AppRole, loadConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuditApiModule, AuditModule } from './modules/audit/audit.module.js';
 import { AccessGuardModule, AuthApiModule, AuthModule } from './modules/auth/auth.module.js';
+import { EvidenceApiModule, EvidenceWorkerModule } from './modules/evidence/evidence.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { VictimsApiModule, VictimsWorkerModule } from './modules/victims/victims.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
 import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
@@ -29,10 +31,17 @@ export function coreImports(config: AppConfig): Array<Type | DynamicModule> {
 }
 
 /** HTTP: controllers, webhooks, pages. */
-const API_MODULES: Array<Type | DynamicModule> = [AuthApiModule, AuditApiModule, QueuesApiModule, MetricsModule];
+const API_MODULES: Array<Type | DynamicModule> = [
+  AuthApiModule,
+  AuditApiModule,
+  QueuesApiModule,
+  MetricsModule,
+  EvidenceApiModule,
+  VictimsApiModule,
+];
 
 /** BullMQ processors and schedulers. */
-const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule];
+const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule];
 
 /**
  * One codebase, two roles (DESIGN.md §3). The worker role serves only /health (and

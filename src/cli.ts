@@ -7,6 +7,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BankCreateCommand } from './cli/bank-create.command.js';
 import { CliError } from './cli/cli-error.js';
 import { UserCreateCommand } from './cli/user-create.command.js';
+import { DatasetGenerateCommand } from './cli/dataset-generate.command.js';
+import { DemoCommand } from './cli/demo.command.js';
+import { ContactsImportCommand, EvidenceImportCommand } from './cli/evidence-import.command.js';
+import { VictimsMatchCommand } from './cli/victims-match.command.js';
+import { EvidenceModule } from './modules/evidence/evidence.module.js';
+import { VictimsModule } from './modules/victims/victims.module.js';
 import { pinoParams } from './common/logging.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import { AppConfig, ConfigError, loadConfig } from './config/configuration.js';
@@ -15,7 +21,15 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { InputError } from './modules/auth/auth.service.js';
 
-const COMMANDS = [UserCreateCommand, BankCreateCommand];
+const COMMANDS = [
+  UserCreateCommand,
+  BankCreateCommand,
+  DatasetGenerateCommand,
+  EvidenceImportCommand,
+  ContactsImportCommand,
+  VictimsMatchCommand,
+  DemoCommand,
+];
 
 function cliModule(config: AppConfig) {
   @Module({
@@ -26,6 +40,8 @@ function cliModule(config: AppConfig) {
       TypeOrmModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (c: AppConfig) => dataSourceOptions(c.databaseUrl) }),
       AuditModule,
       AuthModule,
+      EvidenceModule,
+      VictimsModule,
     ],
     providers: COMMANDS,
   })

@@ -1,4 +1,5 @@
 import { CoreSchema1764230000000 } from '../../migrations/1764230000000-core-schema.js';
+import { EvidenceAndVictims1764240000000 } from '../../migrations/1764240000000-evidence-and-victims.js';
 
 /** Every migration, listed as classes so they run from source (tests) and from dist alike. */
-export const MIGRATIONS = [CoreSchema1764230000000];
+export const MIGRATIONS = [CoreSchema1764230000000, EvidenceAndVictims1764240000000];

@@ -6,6 +6,7 @@
 export const QUEUE = {
   maintenance: 'maintenance',
   evidence: 'evidence',
+  victims: 'victims',
   sms: 'sms',
   email: 'email',
   webhooks: 'webhooks',
@@ -19,8 +20,10 @@ export interface JobPayloads {
   };
   evidence: {
     'import-calls': { importId: string };
+  };
+  victims: {
     'import-contacts': { importId: string };
-    'match-victims': { requestedBy: string | null };
+    match: { requestedBy: string | null };
   };
   sms: { send: { messageId: string } };
   email: { send: { messageId: string } };

@@ -1,0 +1,72 @@
+import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ALL_STAFF, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
+import { AuditService } from '../audit/audit.service.js';
+import { EvidenceImportsService } from '../evidence/evidence-imports.service.js';
+import { QUEUE } from '../queues/queue-names.js';
+import { QueueProducer } from '../queues/queue-producer.js';
+import { VictimQueryDto } from './victims.dto.js';
+import { VictimsService } from './victims.service.js';
+
+@ApiTags('victims')
+@ApiBearerAuth()
+@Controller('api/victims')
+export class VictimsController {
+  constructor(
+    private readonly victims: VictimsService,
+    private readonly producer: QueueProducer,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Re-runs matching over all imported call records in a worker. */
+  @Post('match')
+  @HttpCode(202)
+  @Roles(...OPERATORS_AND_UP)
+  async match(@CurrentStaff() staff: StaffPrincipal) {
+    const job = await this.producer.add(QUEUE.victims, 'match', { requestedBy: staff.userId }, { attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
+    await this.audit.record({ actor: { type: 'staff', id: staff.userId }, action: 'victims.match_requested', subjectType: 'job', subjectId: String(job.id) });
+    return { jobId: job.id, status: 'queued' };
+  }
+
+  @Get()
+  @Roles(...ALL_STAFF)
+  list(@Query() query: VictimQueryDto, @CurrentStaff() staff: StaffPrincipal) {
+    return this.victims.list(query, staff);
+  }
+
+  @Get(':id')
+  @Roles(...ALL_STAFF)
+  get(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.victims.get(id, staff);
+  }
+}
+
+@ApiTags('victims')
+@ApiBearerAuth()
+@Controller('api/contacts/imports')
+export class ContactImportsController {
+  constructor(
+    private readonly imports: EvidenceImportsService,
+    private readonly producer: QueueProducer,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @Roles(...OPERATORS_AND_UP)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
+  @UseInterceptors(FileInterceptor('file'))
+  async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
+    if (!file) throw new BadRequestException('Send the contacts CSV as a multipart field named "file"');
+    const id = await this.imports.create('contacts', file.path, file.originalname, { type: 'staff', id: staff.userId });
+    await this.producer.add(QUEUE.victims, 'import-contacts', { importId: id }, { jobId: `import-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
+    return { id, status: 'queued' };
+  }
+
+  @Get(':id')
+  @Roles(...ALL_STAFF)
+  get(@Param('id') id: string) {
+    return this.imports.get(id);
+  }
+}

@@ -1,0 +1,134 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { StaffPrincipal } from '../../common/access.js';
+import { maskEmail, maskPhone } from '../../common/pii.js';
+import { queryOne, queryRows } from '../../database/sql.js';
+import { AuditService } from '../audit/audit.service.js';
+import { VictimQueryDto } from './victims.dto.js';
+
+interface VictimRow {
+  id: string;
+  phone_e164: string;
+  phone_type: string;
+  reference_code: string;
+  status: string;
+  email: string | null;
+  full_name: string | null;
+  call_count: number;
+  total_call_seconds: string;
+  longest_call_seconds: number;
+  first_call_at: Date | null;
+  last_call_at: Date | null;
+  institutions: string[];
+  account_count: number;
+  priority_score: number;
+  channels: string[];
+  notified_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Victim queries. Analysts see masked numbers, emails and names; operators and above
+ * see them whole, and every such read is audited.
+ */
+@Injectable()
+export class VictimsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(q: VictimQueryDto, staff: StaffPrincipal) {
+    const limit = q.limit ?? 50;
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (q.minLongestCallSeconds !== undefined) where.push(`longest_call_seconds >= $${params.push(q.minLongestCallSeconds)}`);
+    if (q.institution) where.push(`institutions @> ARRAY[$${params.push(q.institution)}]::text[]`);
+    if (q.status) where.push(`status = $${params.push(q.status)}`);
+    if (q.channel) where.push(`channels @> ARRAY[$${params.push(q.channel)}]::text[]`);
+    if (q.calledAfter) where.push(`last_call_at >= $${params.push(q.calledAfter)}`);
+    if (q.calledBefore) where.push(`first_call_at < $${params.push(q.calledBefore)}`);
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where.push(`(priority_score, id) < ($${params.push(c.score)}, $${params.push(c.id)}::uuid)`);
+    }
+    const rows = await queryRows<VictimRow>(
+      this.ds,
+      `SELECT * FROM victims ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY priority_score DESC, id DESC LIMIT ${limit + 1}`,
+      params,
+    );
+    const page = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!) : null;
+    const whole = staff.role !== 'analyst';
+    if (whole && page.length > 0) {
+      await this.audit.record({
+        actor: { type: 'staff', id: staff.userId },
+        action: 'victims.listed',
+        subjectType: 'victim',
+        details: { count: page.length, filters: { ...q, cursor: undefined }, ids: page.map((v) => v.id) },
+      });
+    }
+    return { items: page.map((v) => view(v, whole)), nextCursor };
+  }
+
+  async get(id: string, staff: StaffPrincipal) {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundException('No victim with that id');
+    const v = await queryOne<VictimRow>(this.ds, `SELECT * FROM victims WHERE id = $1`, [id]);
+    if (!v) throw new NotFoundException('No victim with that id');
+    const whole = staff.role !== 'analyst';
+    if (whole) {
+      await this.audit.record({ actor: { type: 'staff', id: staff.userId }, action: 'victim.viewed', subjectType: 'victim', subjectId: id });
+    }
+    return view(v, whole);
+  }
+}
+
+function view(v: VictimRow, whole: boolean) {
+  return {
+    id: v.id,
+    phone: whole ? v.phone_e164 : maskPhone(v.phone_e164),
+    phoneType: v.phone_type,
+    email: v.email === null ? null : whole ? v.email : maskEmail(v.email),
+    fullName: v.full_name === null ? null : whole ? v.full_name : initials(v.full_name),
+    referenceCode: whole ? v.reference_code : v.reference_code.slice(0, 2) + '**********',
+    status: v.status,
+    callCount: v.call_count,
+    totalCallSeconds: Number(v.total_call_seconds),
+    longestCallSeconds: v.longest_call_seconds,
+    firstCallAt: v.first_call_at,
+    lastCallAt: v.last_call_at,
+    institutions: v.institutions,
+    accountCount: v.account_count,
+    priorityScore: v.priority_score,
+    channels: v.channels,
+    notifiedAt: v.notified_at,
+    masked: !whole,
+  };
+}
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((p) => p[0] + '.')
+    .join(' ');
+}
+
+function encodeCursor(v: VictimRow): string {
+  return Buffer.from(JSON.stringify([v.priority_score, v.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { score: number; id: string } {
+  try {
+    const [score, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof score === 'number' && Number.isInteger(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
+      return { score, id };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw new BadRequestException('cursor is not valid: pass the nextCursor of the previous page unchanged');
+}
