@@ -42,6 +42,7 @@ export function importSummary(v: ImportView) {
     ...(v.failureReason ? { message: v.failureReason } : {}),
     ...v.summary,
     seconds: v.startedAt && v.finishedAt ? (v.finishedAt.getTime() - v.startedAt.getTime()) / 1000 : null,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 

@@ -1,5 +1,7 @@
 import { parse as parseSync } from 'csv-parse/sync';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { isAscii } from 'node:buffer';
 
 /** Why a row was not imported: shown to staff with its line number. */
 export interface Rejection {
@@ -15,68 +17,114 @@ export interface CsvRecord {
 }
 
 /**
- * Streams CSV records from a byte stream without holding the file in memory.
- * Unquoted lines (nearly all of a call-record export) are split on commas directly,
- * which is several times faster than a general parser; a record containing quotes is
- * handed to csv-parse, so quoting, escaped quotes and line breaks inside quotes follow
- * RFC 4180. Handles a UTF-8 BOM and CRLF line ends.
+ * Splits CSV text into records as it arrives, calling onRecord(fields, line) for each
+ * complete one; nothing but the unfinished last line is kept. Unquoted lines (nearly
+ * all of a call-record export) are split on commas directly, several times faster than
+ * a general parser; a record containing quotes is handed to csv-parse, so quoting,
+ * escaped quotes and line breaks inside quotes follow RFC 4180. Handles a UTF-8 BOM
+ * and CRLF line ends; blank lines are not records. Line numbers are 1-based physical
+ * lines where each record starts (the header is line 1).
  */
-export async function* readCsvRecords(input: Readable): AsyncGenerator<CsvRecord> {
-  let rest = '';
-  let line = 0;
-  // A record whose quoted field spans lines, collected until its quotes balance.
-  let pending = null as { start: number; text: string; quotes: number } | null;
-  let first = true;
-  input.setEncoding('utf8');
-  for await (const chunk of input as AsyncIterable<string>) {
-    let text = rest + chunk;
-    if (first) {
+export class CsvSplitter {
+  private rest = '';
+  private line = 0;
+  private first = true;
+  private pending: { start: number; text: string; quotes: number } | null = null;
+  private readonly decoder = new StringDecoder('utf8');
+  private decoderMayHold = false;
+
+  constructor(private readonly onRecord: (fields: string[], line: number) => void) {}
+
+  /**
+   * Bytes of the file: ASCII chunks skip the UTF-8 decoder (they need none), unless the
+   * decoder may still hold the start of a character cut at the previous chunk's end.
+   */
+  pushBytes(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const ascii = !this.decoderMayHold && isAscii(bytes);
+    this.decoderMayHold = !ascii && bytes[bytes.length - 1]! >= 0x80;
+    this.push(ascii ? bytes.toString('latin1') : this.decoder.write(bytes));
+  }
+
+  push(chunk: string): void {
+    let text = this.rest.length ? this.rest + chunk : chunk;
+    // (A first chunk may decode to nothing: a BOM's bytes can arrive in several chunks.)
+    if (this.first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
+      this.first = false;
     }
     let start = 0;
     let nl: number;
     while ((nl = text.indexOf('\n', start)) !== -1) {
-      const raw = text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl);
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.line++;
+      if (this.pending === null) {
+        if (end > start) {
+          const raw = text.slice(start, end);
+          if (raw.indexOf('"') === -1) this.onRecord(raw.split(','), this.line);
+          else this.take(raw);
+        }
+      } else {
+        this.take(text.slice(start, end));
+      }
       start = nl + 1;
-      line++;
-      const rec = take(raw);
-      if (rec) yield rec;
     }
-    rest = text.slice(start);
+    this.rest = text.slice(start);
   }
-  if (rest.length > 0 || pending) {
-    line++;
-    const rec = take(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
-    if (rec) yield rec;
-    const unterminated = pending as { start: number; text: string } | null;
-    if (unterminated) {
+
+  end(): void {
+    const tail = this.rest + this.decoder.end();
+    this.rest = '';
+    if (tail.length > 0) {
+      this.line++;
+      this.take(tail.endsWith('\r') ? tail.slice(0, -1) : tail);
+    }
+    if (this.pending) {
       // An unterminated quote at end of file: hand it over as one malformed record.
-      yield { line: unterminated.start, fields: [unterminated.text] };
-      pending = null;
+      this.onRecord([this.pending.text], this.pending.start);
+      this.pending = null;
     }
   }
 
-  function take(raw: string): CsvRecord | null {
-    if (pending) {
-      pending.text += '\n' + raw;
-      pending.quotes += countQuotes(raw);
-      if (pending.quotes % 2 === 1) return null;
-      const done = pending;
-      pending = null;
-      return { line: done.start, fields: parseQuoted(done.text) };
+  private take(raw: string): void {
+    const p = this.pending;
+    if (p) {
+      p.text += '\n' + raw;
+      p.quotes += countQuotes(raw);
+      if (p.quotes % 2 === 1) return;
+      this.pending = null;
+      this.onRecord(parseQuoted(p.text), p.start);
+      return;
     }
+    if (raw.length === 0) return;
     if (raw.indexOf('"') === -1) {
-      if (raw.length === 0) return null; // blank lines are not records
-      return { line, fields: raw.split(',') };
+      this.onRecord(raw.split(','), this.line);
+      return;
     }
     const quotes = countQuotes(raw);
     if (quotes % 2 === 1) {
-      pending = { start: line, text: raw, quotes };
-      return null;
+      this.pending = { start: this.line, text: raw, quotes };
+      return;
     }
-    return { line, fields: parseQuoted(raw) };
+    this.onRecord(parseQuoted(raw), this.line);
   }
+}
+
+/** The records of a stream, a batch per chunk read (for callers that prefer iteration). */
+export async function* readCsvBatches(input: Readable, onBytes?: (chunk: Buffer) => void): AsyncGenerator<CsvRecord[]> {
+  let batch: CsvRecord[] = [];
+  const splitter = new CsvSplitter((fields, line) => batch.push({ line, fields }));
+  for await (const bytes of input as AsyncIterable<Buffer | string>) {
+    const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    onBytes?.(buf);
+    splitter.pushBytes(buf);
+    if (batch.length) {
+      yield batch;
+      batch = [];
+    }
+  }
+  splitter.end();
+  if (batch.length) yield batch;
 }
 
 function countQuotes(s: string): number {
@@ -121,9 +169,58 @@ export function mapHeader<K extends string>(
   return { ok: true, index, width: header.length };
 }
 
-/** Escapes a value for Postgres COPY text format. */
+/**
+ * Escapes a value for Postgres COPY text format. Postgres cannot store NUL in text (it
+ * would abort the whole COPY), so NUL becomes U+FFFD, as invalid UTF-8 already does.
+ */
 export function copyText(value: string | null): string {
   if (value === null) return '\\N';
-  if (!/[\\\t\n\r]/.test(value)) return value;
-  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  if (!/[\\\t\n\r\0]/.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\0/g, '\ufffd');
+}
+
+/**
+ * A copy of a string that does not keep its source alive. V8 represents substrings
+ * (slice, split, trim) as views into the parent, so caching one field of a 1 MB chunk
+ * would keep the whole chunk in memory.
+ */
+export function detached(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+/**
+ * Collects COPY rows as bytes. Each row string is written out as soon as it is made, so
+ * it dies young; accumulating strings for a whole chunk would promote millions of them
+ * to the old generation and spend most of an import in the garbage collector.
+ */
+export class CopyBuffer {
+  private buf: Buffer;
+  private used = 0;
+  private readonly full: Buffer[] = [];
+
+  constructor(private readonly size = 2 << 20) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  add(row: string): void {
+    if (this.buf.length - this.used < row.length * 3) {
+      this.full.push(this.buf.subarray(0, this.used));
+      this.buf = Buffer.allocUnsafe(Math.max(this.size, row.length * 3));
+      this.used = 0;
+    }
+    this.used += this.buf.write(row, this.used, 'utf8');
+  }
+
+  /** Everything added since the last take, or null; the buffers handed out are never reused. */
+  take(): Buffer | null {
+    if (this.used > 0) {
+      this.full.push(this.buf.subarray(0, this.used));
+      this.buf = this.buf.length - this.used >= this.size / 4 ? this.buf.subarray(this.used) : Buffer.allocUnsafe(this.size);
+      this.used = 0;
+    }
+    if (this.full.length === 0) return null;
+    const out = this.full.length === 1 ? this.full[0]! : Buffer.concat(this.full);
+    this.full.length = 0;
+    return out;
+  }
 }

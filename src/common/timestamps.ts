@@ -8,6 +8,31 @@ const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * Postgres, or null.
  */
 export function isoTimestamp(value: string): string | null {
+  // Fast path for the shape seized logs use, "2021-01-01T00:36:09Z": the date part is
+  // checked once per distinct day, the time part by character codes.
+  if (value.length === 20 && value.charCodeAt(10) === 84 && value.charCodeAt(19) === 90 && value.charCodeAt(13) === 58 && value.charCodeAt(16) === 58) {
+    const day = value.slice(0, 10);
+    let ok = validDays.get(day);
+    if (ok === undefined) {
+      ok = isoTimestampSlow(day + 'T00:00:00Z') !== null;
+      if (validDays.size < 100_000) validDays.set(day, ok);
+    }
+    if (ok && clock(value, 11) <= 23 && clock(value, 14) <= 59 && clock(value, 17) <= 59) return value;
+    return null;
+  }
+  return isoTimestampSlow(value);
+}
+
+const validDays = new Map<string, boolean>();
+
+/** Two digits at i as a number, or 99 when either is not a digit. */
+function clock(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : 99;
+}
+
+function isoTimestampSlow(value: string): string | null {
   const m = ISO.exec(value);
   if (!m) return null;
   const year = +m[1]!;
@@ -19,7 +44,9 @@ export function isoTimestamp(value: string): string | null {
   if (+m[4]! > 23 || +m[5]! > 59 || (m[6] !== undefined && +m[6] > 59)) return null;
   if (m[8] && m[8].length > 1) {
     const oh = +m[8].slice(1, 3);
-    if (oh > 14) return null;
+    // Postgres refuses offset minutes above 59 and would abort the whole COPY.
+    const om = m[8].length > 3 ? +m[8].slice(-2) : 0;
+    if (oh > 14 || om > 59) return null;
   }
   return m[8] ? value : value + 'Z';
 }

@@ -39,8 +39,9 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     try {
       await client.query(`CREATE DATABASE "${name}"`);
     } catch (err) {
-      // Another process may have created it between the check and the create.
-      if ((err as { code?: string }).code !== '42P04') throw err;
+      // Another process may have created it between the check and the create: Postgres
+      // says 42P04, or 23505 when both CREATE DATABASE statements raced on the catalog.
+      if (!['42P04', '23505'].includes((err as { code?: string }).code ?? '')) throw err;
       return false;
     }
     return true;

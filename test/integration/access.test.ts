@@ -16,6 +16,14 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'POST /api/admin/queue-probes': ['admin'],
   'GET /api/admin/queue-probes/:id': ['admin'],
   'GET /api/bank/profile': 'bank',
+  'POST /api/evidence/imports': ['admin', 'supervisor', 'operator'],
+  'GET /api/evidence/imports': ['admin', 'supervisor', 'operator', 'analyst'],
+  'GET /api/evidence/imports/:id': ['admin', 'supervisor', 'operator', 'analyst'],
+  'POST /api/contacts/imports': ['admin', 'supervisor', 'operator'],
+  'GET /api/contacts/imports/:id': ['admin', 'supervisor', 'operator', 'analyst'],
+  'POST /api/victims/match': ['admin', 'supervisor', 'operator'],
+  'GET /api/victims': ['admin', 'supervisor', 'operator', 'analyst'],
+  'GET /api/victims/:id': ['admin', 'supervisor', 'operator', 'analyst'],
 };
 
 describe('access control on every route', () => {

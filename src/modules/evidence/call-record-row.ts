@@ -1,4 +1,4 @@
-import { copyText, Rejection } from '../../common/csv-records.js';
+import { copyText, detached, Rejection } from '../../common/csv-records.js';
 import { normalisePhone } from '../../common/phone.js';
 import { isoTimestamp } from '../../common/timestamps.js';
 
@@ -8,7 +8,7 @@ export type CallColumn = (typeof CALL_COLUMNS)[number];
 
 /** call_records columns, in the order callRowToCopy writes them. */
 export const CALL_COPY_COLUMNS = [
-  'import_id', 'line_no', 'call_id', 'started_at', 'duration_seconds', 'account_id',
+  'import_no', 'line_no', 'call_id', 'started_at', 'duration_seconds', 'account_id',
   'caller_id', 'institution_id', 'target_e164', 'target_type',
 ] as const;
 
@@ -23,9 +23,9 @@ export function callRowToCopy(
   fields: string[],
   index: Record<CallColumn, number>,
   width: number,
-  importId: string,
+  importNo: string,
   line: number,
-  institutionByCaller: ReadonlyMap<string, number>,
+  callers: CallerLookup,
 ): string | Rejection {
   if (fields.length !== width) {
     return { reason: `the row has ${fields.length} fields but the header has ${width}` };
@@ -48,13 +48,34 @@ export function callRowToCopy(
   if (callId.length > MAX_TEXT || accountId.length > MAX_TEXT || callerRaw.length > MAX_TEXT) {
     return { reason: `call_id, account_id and caller_id must be at most ${MAX_TEXT} characters` };
   }
-  const caller = callerRaw === '' ? null : normalisePhone(callerRaw);
-  const callerValue = caller && caller.ok ? caller.e164 : callerRaw || null;
-  const institution = caller && caller.ok ? institutionByCaller.get(caller.e164) : undefined;
+  const caller = callers.lookup(callerRaw);
 
   return (
-    importId + '\t' + line + '\t' + (callId === '' ? '\\N' : copyText(callId)) + '\t' + startedAt + '\t' + durationRaw +
-    '\t' + (accountId === '' ? '\\N' : copyText(accountId)) + '\t' + copyText(callerValue) + '\t' +
-    (institution === undefined ? '\\N' : institution) + '\t' + target.e164 + '\t' + target.type + '\n'
+    importNo + '\t' + line + '\t' + (callId === '' ? '\\N' : copyText(callId)) + '\t' + startedAt + '\t' + durationRaw +
+    '\t' + (accountId === '' ? '\\N' : copyText(accountId)) + '\t' + caller + '\t' + target.e164 + '\t' + target.type + '\n'
   );
+}
+
+/**
+ * Caller ids repeat endlessly (a few thousand spoofed numbers across millions of calls):
+ * each distinct one is normalised and attributed once, then served from a map as the
+ * two COPY fields "caller_id<TAB>institution_id".
+ */
+export class CallerLookup {
+  private readonly cache = new Map<string, string>();
+  constructor(private readonly institutionByCaller: ReadonlyMap<string, number>) {}
+
+  lookup(raw: string): string {
+    let out = this.cache.get(raw);
+    if (out === undefined) {
+      if (raw === '') out = '\\N\t\\N';
+      else {
+        const p = normalisePhone(raw);
+        const inst = p.ok ? this.institutionByCaller.get(p.e164) : undefined;
+        out = copyText(p.ok ? p.e164 : raw) + '\t' + (inst === undefined ? '\\N' : String(inst));
+      }
+      if (this.cache.size < 20_000) this.cache.set(detached(raw), (out = detached(out)));
+    }
+    return out;
+  }
 }

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { CsvRecord, mapHeader, readCsvRecords, Rejection } from '../../common/csv-records.js';
+import { CopyBuffer, CsvSplitter, detached, mapHeader, Rejection } from '../../common/csv-records.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
@@ -44,9 +44,11 @@ export interface ImportSpec<K extends string> {
   columns: readonly K[];
   table: string;
   copyColumns: readonly string[];
+  /** What row() receives to tag its rows: the import's uuid (default) or its number. */
+  importKey?: 'id' | 'no';
   /** Loads what the row rule needs (e.g. institutions' caller ids), inside the transaction. */
   prepare?(client: Client): Promise<void>;
-  row(fields: string[], index: Record<K, number>, width: number, importId: string, line: number): string | Rejection;
+  row(fields: string[], index: Record<K, number>, width: number, importKey: string, line: number): string | Rejection;
   /** Set-based work after the COPY, inside the same transaction; returns the summary. */
   finish?(client: Client, importId: string): Promise<Record<string, unknown>>;
 }
@@ -58,7 +60,6 @@ export interface ImportProgress {
 }
 
 const MAX_ERROR_SAMPLES = 100;
-const BATCH_ROWS = 2000;
 
 /**
  * Imports evidence files: streaming from disk through a row rule into Postgres COPY,
@@ -96,26 +97,19 @@ export class EvidenceImportsService {
 
   /** Runs a queued import to its end; re-running a finished import just returns it. */
   async run<K extends string>(id: string, spec: ImportSpec<K>, onProgress?: (p: ImportProgress) => void): Promise<ImportView> {
-    const claimed = await queryOne<{ path: string; file_bytes: string }>(
+    const claimed = await queryOne<{ path: string; file_bytes: string; no: number }>(
       this.ds,
       `UPDATE evidence_imports SET status = 'running', started_at = now()
         WHERE id = $1 AND kind = $2 AND status IN ('queued', 'running')
-        RETURNING summary->>'path' AS path, file_bytes`,
+        RETURNING summary->>'path' AS path, file_bytes, no`,
       [id, spec.kind],
     );
     if (!claimed) return this.get(id);
     const path = claimed.path;
     const totalBytes = Number(claimed.file_bytes);
     try {
-      const sha256 = await hashFile(path);
-      const earlier = await queryOne<{ id: string }>(
-        this.ds,
-        `SELECT id FROM evidence_imports WHERE kind = $1 AND file_sha256 = $2 AND status = 'completed'`,
-        [spec.kind, sha256],
-      );
-      if (earlier) return this.markDuplicate(id, sha256, earlier.id);
-      await this.ds.query(`UPDATE evidence_imports SET file_sha256 = $2 WHERE id = $1`, [id, sha256]);
-      return await this.load(id, sha256, path, totalBytes, spec, onProgress);
+      const key = spec.importKey === 'no' ? String(claimed.no) : id;
+      return await this.load(id, key, path, totalBytes, spec, onProgress);
     } catch (err) {
       const reason = err instanceof ImportFileError ? err.message : `The import failed: ${(err as Error).message}`;
       if (!(err instanceof ImportFileError)) this.logger.error({ importId: id, err: { message: (err as Error).message } }, 'import failed');
@@ -138,9 +132,14 @@ export class EvidenceImportsService {
     return this.get(id);
   }
 
+  /**
+   * One pass over the file: hashing, parsing and COPY together. A file whose hash an
+   * earlier completed import already has is rolled back and reported as a duplicate
+   * (checked before commit, and by the unique index if two imports race).
+   */
   private async load<K extends string>(
     id: string,
-    sha256: string,
+    key: string,
     path: string,
     totalBytes: number,
     spec: ImportSpec<K>,
@@ -148,7 +147,7 @@ export class EvidenceImportsService {
   ): Promise<ImportView> {
     const client = new Client({ connectionString: this.config.databaseUrl, application_name: `import-${id.slice(0, 8)}` });
     await client.connect();
-    const input = createReadStream(path, { highWaterMark: 1 << 20 });
+    const input = createReadStream(path, { highWaterMark: 512 << 10 });
     const counts = { total: 0, accepted: 0, rejected: 0 };
     const byReason: Record<string, number> = {};
     const samples: Array<{ line: number } & Rejection> = [];
@@ -165,57 +164,88 @@ export class EvidenceImportsService {
         .catch(() => undefined);
     };
 
+    let copy: ReturnType<typeof copyFrom> | null = null;
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL timezone = 'UTC'`);
       await spec.prepare?.(client);
-      const records = readCsvRecords(input);
-      const first = await records.next();
-      if (first.done) throw new ImportFileError('The file is empty: a header row is required');
-      const header = mapHeader(first.value.fields, spec.columns);
-      if (!header.ok) throw new ImportFileError(header.message);
-
-      const copy = client.query(copyFrom(`COPY ${spec.table} (${spec.copyColumns.join(', ')}) FROM STDIN`));
-      const copyDone = new Promise<void>((resolve, reject) => {
-        copy.on('finish', resolve);
-        copy.on('error', reject);
-      });
-      let batch = '';
-      let inBatch = 0;
-      const reject = (rec: CsvRecord, r: Rejection) => {
-        counts.rejected++;
-        byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
-        if (samples.length < MAX_ERROR_SAMPLES) {
-          samples.push({ line: rec.line, reason: r.reason, column: r.column, value: r.value?.slice(0, 40) });
-        }
+      const hash = createHash('sha256');
+      // The COPY starts only once the header is known good, so a wrong file never opens one.
+      let copyDone: Promise<void> = Promise.resolve();
+      const startCopy = () => {
+        const stream = client.query(copyFrom(`COPY ${spec.table} (${spec.copyColumns.join(', ')}) FROM STDIN`));
+        copyDone = new Promise<void>((resolve, reject) => {
+          stream.on('finish', resolve);
+          stream.on('error', reject);
+        });
+        copyDone.catch(() => undefined);
+        copy = stream;
+        return stream;
       };
-      for await (const rec of records) {
-        counts.total++;
-        const out = spec.row(rec.fields, header.index, header.width, id, rec.line);
-        if (typeof out === 'string') {
-          counts.accepted++;
-          batch += out;
-          if (++inBatch >= BATCH_ROWS) {
-            if (!copy.write(batch)) await Promise.race([once(copy, 'drain'), copyDone]);
-            batch = '';
-            inBatch = 0;
-          }
-        } else {
-          reject(rec, out);
+      let header: { index: Record<K, number>; width: number } | null = null;
+      let headerError: string | null = null;
+      const out = new CopyBuffer();
+      const splitter = new CsvSplitter((fields, line) => {
+        if (header === null) {
+          if (headerError !== null) return;
+          const h = mapHeader(fields, spec.columns);
+          if (h.ok) header = h;
+          else headerError = h.message;
+          return;
         }
-        if ((counts.total & 0x3fff) === 0) report();
+        counts.total++;
+        const row = spec.row(fields, header.index, header.width, key, line);
+        if (typeof row === 'string') {
+          out.add(row);
+          counts.accepted++;
+          return;
+        }
+        counts.rejected++;
+        if (byReason[row.reason] === undefined) byReason[detached(row.reason)] = 1;
+        else byReason[row.reason]!++;
+        if (samples.length < MAX_ERROR_SAMPLES) {
+          samples.push({ line, reason: detached(row.reason), column: row.column, value: row.value === undefined ? undefined : detached(row.value.slice(0, 40)) });
+        }
+      });
+      for await (const bytes of input as AsyncIterable<Buffer>) {
+        hash.update(bytes);
+        splitter.pushBytes(bytes);
+        if (headerError !== null) throw new ImportFileError(headerError);
+        const chunk = out.take();
+        if (chunk) {
+          const stream = copy ?? startCopy();
+          // Backpressure: wait for Postgres to take what it has before reading on.
+          if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), copyDone]);
+        }
+        report();
       }
-      if (batch) copy.write(batch);
-      copy.end();
+      splitter.end();
+      if (headerError !== null) throw new ImportFileError(headerError);
+      if (header === null) throw new ImportFileError('The file is empty: a header row is required');
+      const stream = copy ?? startCopy();
+      const last = out.take();
+      if (last) stream.write(last);
+      stream.end();
       await copyDone;
+      copy = null;
       report(true);
+      const sha256 = hash.digest('hex');
+      const earlier = await queryOne<{ id: string }>(
+        this.ds,
+        `SELECT id FROM evidence_imports WHERE kind = $1 AND file_sha256 = $2 AND status = 'completed'`,
+        [spec.kind, sha256],
+      );
+      if (earlier) {
+        await client.query('ROLLBACK');
+        return this.markDuplicate(id, sha256, earlier.id);
+      }
       const summary = (await spec.finish?.(client, id)) ?? {};
       await client.query(
         `UPDATE evidence_imports
-            SET status = 'completed', rows_total = $2, rows_accepted = $3, rows_rejected = $4, errors = $5,
-                rejected_by_reason = $6, summary = summary || $7::jsonb, bytes_processed = $8, finished_at = now()
+            SET status = 'completed', file_sha256 = $9, rows_total = $2, rows_accepted = $3, rows_rejected = $4, errors = $5,
+                rejected_by_reason = $6, summary = summary || $7::jsonb, bytes_processed = $8, finished_at = clock_timestamp()
           WHERE id = $1`,
-        [id, counts.total, counts.accepted, counts.rejected, JSON.stringify(samples), JSON.stringify(byReason), JSON.stringify(summary), input.bytesRead],
+        [id, counts.total, counts.accepted, counts.rejected, JSON.stringify(samples), JSON.stringify(byReason), JSON.stringify(summary), input.bytesRead, sha256],
       );
       await client.query(
         `INSERT INTO audit_events (actor_type, action, subject_type, subject_id, details)
@@ -234,6 +264,9 @@ export class EvidenceImportsService {
       }
       return this.get(id);
     } catch (err) {
+      // A COPY in progress must be aborted (CopyFail) before the connection takes a ROLLBACK.
+      const open = copy as ReturnType<typeof copyFrom> | null;
+      if (open) open.destroy(err as Error);
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
@@ -250,12 +283,6 @@ export class EvidenceImportsService {
 
 /** A problem with the file itself: reported to the person as it is. */
 export class ImportFileError extends Error {}
-
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 function toView(r: Record<string, unknown>): ImportView {
   const fileBytes = r.file_bytes === null ? null : Number(r.file_bytes);

@@ -7,7 +7,8 @@ export type VictimStatus = (typeof VICTIM_STATUSES)[number];
 
 export class VictimQueryDto {
   @ApiPropertyOptional({ description: 'Only victims whose longest call lasted at least this many seconds' })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'minLongestCallSeconds must be a whole number' }) @Min(0)
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'minLongestCallSeconds must be a whole number' })
+  @Min(0, { message: 'minLongestCallSeconds must be a whole number, 0 or more' })
   minLongestCallSeconds?: number;
 
   @ApiPropertyOptional({ description: 'Institution code impersonated, e.g. barclays' })
@@ -35,6 +36,7 @@ export class VictimQueryDto {
   cursor?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' }) @Min(1) @Max(500)
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 500' }) @Max(500, { message: 'limit must be a whole number from 1 to 500' })
   limit?: number;
 }

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  budget?: string;
+  ok?: boolean;
+}
+
+export function printFigures(title: string, figures: Figure[]): void {
+  console.log(`\n== ${title}`);
+  for (const f of figures) {
+    const v = f.value >= 1000 ? Math.round(f.value).toLocaleString('en-GB') : f.value.toFixed(f.value < 10 ? 3 : 1);
+    const verdict = f.budget ? `  budget ${f.budget}: ${f.ok ? 'met' : 'NOT MET'}` : '';
+    console.log(`  ${f.name.padEnd(44)} ${v.padStart(14)} ${f.unit}${verdict}`);
+  }
+}
+
+/** Runs the CLI in a child process; returns its parsed JSON stdout and wall time. */
+export async function cli<T>(args: string[], env: Record<string, string>): Promise<{ result: T; seconds: number }> {
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['-r', './src/register.cjs', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`cli ${args.join(' ')} exited ${code}: ${out.slice(0, 2000)}`);
+  return { result: JSON.parse(out) as T, seconds };
+}
+
+export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function recreateDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  await withClient(admin.toString(), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { importAndMatchBench } from './import-match.bench.js';
+
+/**
+ * `npm run bench` — performance budgets of DESIGN.md §6, printed as figures and ratios
+ * to the raw engine measured in the same run. Never asserts a time; exits non-zero only
+ * when a benchmark could not run or produced wrong results.
+ *   --quick            smoke size (200,000 rows)
+ *   BENCH_DATABASE_URL the scratch database (dropped and recreated)
+ */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/outreach_bench';
+  const rows = quick ? 200_000 : 10_000_000;
+  const targets = quick ? 20_000 : 200_000;
+  console.log(`bench: ${quick ? 'quick' : 'full'} size, database ${databaseUrl}`);
+  await importAndMatchBench({ rows, targets, databaseUrl });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
