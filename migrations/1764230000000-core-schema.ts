@@ -115,6 +115,8 @@ export class CoreSchema1764230000000 implements MigrationInterface {
 
     // Call records are bulk-loaded with COPY; no indexes beyond what matching needs, so
     // loading stays fast. Rejected rows are not stored here (the import keeps them).
+    // Numbers, codes and account ids are identifiers: the "C" collation compares bytes,
+    // which makes grouping and unique checks on millions of them several times cheaper.
     await q.query(`
       CREATE TABLE call_records (
         import_id uuid NOT NULL REFERENCES evidence_imports(id),
@@ -122,19 +124,19 @@ export class CoreSchema1764230000000 implements MigrationInterface {
         call_id text,
         started_at timestamptz NOT NULL,
         duration_seconds integer NOT NULL CHECK (duration_seconds >= 0),
-        account_id text,
+        account_id text COLLATE "C",
         caller_id text,
         institution_id smallint REFERENCES institutions(id),
-        target_e164 text NOT NULL,
+        target_e164 text COLLATE "C" NOT NULL,
         target_type text NOT NULL CHECK (target_type IN ('mobile','fixed_line','other'))
       )`);
 
     await q.query(`
       CREATE TABLE victims (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        phone_e164 text NOT NULL,
+        phone_e164 text COLLATE "C" NOT NULL,
         phone_type text NOT NULL CHECK (phone_type IN ('mobile','fixed_line','other')),
-        reference_code text NOT NULL,
+        reference_code text COLLATE "C" NOT NULL,
         status text NOT NULL DEFAULT 'identified'
           CHECK (status IN ('identified','notified','responded','loss_confirmed','no_loss','opted_out','do_not_contact')),
         email text,
@@ -162,7 +164,7 @@ export class CoreSchema1764230000000 implements MigrationInterface {
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         import_id uuid NOT NULL REFERENCES evidence_imports(id),
         line_no integer NOT NULL,
-        phone_e164 text NOT NULL,
+        phone_e164 text COLLATE "C" NOT NULL,
         email text,
         full_name text,
         source text,

@@ -24,42 +24,31 @@ export class EvidenceAndVictims1764240000000 implements MigrationInterface {
     await q.query(`ALTER TABLE call_records ADD COLUMN import_no integer NOT NULL`);
     await q.query(`CREATE INDEX call_records_import_idx ON call_records USING brin (import_no)`);
 
-    // Reference codes: 12 characters from a 25-character alphabet without look-alikes
-    // (no 0/O, 1/I/L, U/V, S/5, Z/2), drawn from pgcrypto's CSPRNG with rejection
-    // sampling so every character is uniform: 12 × log2(25) ≈ 55.7 bits.
+    // Matching aggregates call records in parallel sessions (one per core) into this
+    // scratch table, tagged by run, then one transaction folds it into victims.
     await q.query(`
-      CREATE FUNCTION make_reference_code() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
-      DECLARE
-        alphabet constant text := '346789ABCDEFGHJKMNPQRTWXY';
-        n constant int := length('346789ABCDEFGHJKMNPQRTWXY');
-        bytes bytea;
-        code text := '';
-        b int;
-        i int := 0;
-      BEGIN
-        WHILE length(code) < 12 LOOP
-          IF i % 32 = 0 THEN bytes := gen_random_bytes(32); END IF;
-          b := get_byte(bytes, i % 32);
-          i := i + 1;
-          IF b < 256 - (256 % n) THEN
-            code := code || substr(alphabet, (b % n) + 1, 1);
-          END IF;
-        END LOOP;
-        RETURN code;
-      END $$`);
+      CREATE UNLOGGED TABLE match_stage (
+        run_id uuid NOT NULL,
+        target_e164 text COLLATE "C" NOT NULL,
+        target_type text NOT NULL,
+        call_count integer NOT NULL,
+        total bigint NOT NULL,
+        longest integer NOT NULL,
+        first_at timestamptz,
+        last_at timestamptz,
+        institution_bits bigint NOT NULL,
+        account_count integer NOT NULL
+      )`);
 
-    await q.query(`CREATE INDEX victims_status_idx ON victims (status)`);
-    await q.query(`CREATE INDEX victims_longest_idx ON victims (longest_call_seconds)`);
-    await q.query(`CREATE INDEX victims_institutions_idx ON victims USING gin (institutions)`);
+    // Matching folds the institutions a victim was called from into a 64-bit set.
+    await q.query(`ALTER TABLE institutions ADD CONSTRAINT institutions_id_bits CHECK (id BETWEEN 1 AND 63)`);
     await q.query(`CREATE INDEX contacts_import_idx ON contacts (import_id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS contacts_import_idx`);
-    await q.query(`DROP INDEX IF EXISTS victims_institutions_idx`);
-    await q.query(`DROP INDEX IF EXISTS victims_longest_idx`);
-    await q.query(`DROP INDEX IF EXISTS victims_status_idx`);
-    await q.query(`DROP FUNCTION IF EXISTS make_reference_code()`);
+    await q.query(`DROP TABLE IF EXISTS match_stage`);
+    await q.query(`ALTER TABLE institutions DROP CONSTRAINT IF EXISTS institutions_id_bits`);
     await q.query(`DROP INDEX IF EXISTS call_records_import_idx`);
     await q.query(`ALTER TABLE call_records DROP COLUMN import_no`);
     await q.query(`ALTER TABLE call_records ADD COLUMN import_id uuid REFERENCES evidence_imports(id)`);

@@ -21,10 +21,10 @@ export function printFigures(title: string, figures: Figure[]): void {
   }
 }
 
-/** Runs the CLI in a child process; returns its parsed JSON stdout and wall time. */
+/** Runs the CLI as users do (`npm run cli`, with its Node flags); returns its JSON stdout and wall time. */
 export async function cli<T>(args: string[], env: Record<string, string>): Promise<{ result: T; seconds: number }> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['-r', './src/register.cjs', 'src/cli.ts', ...args], {
+  const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -29,16 +29,22 @@ export async function importAndMatchBench(opts: { rows: number; targets: number;
   await recreateDatabase(opts.databaseUrl);
   await migrate(opts.databaseUrl);
 
-  // Raw engine: the same file through COPY … CSV into text columns, no parsing of ours.
-  const rawSeconds = await withClient(opts.databaseUrl, async (c) => {
-    await c.query(`CREATE UNLOGGED TABLE raw_calls (call_id text, started_at text, duration_seconds text, account_id text, caller_id text, target_number text)`);
-    const t = process.hrtime.bigint();
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), c.query(copyFrom(`COPY raw_calls FROM STDIN (FORMAT csv, HEADER true)`)));
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
-    await c.query(`DROP TABLE raw_calls`);
-    await c.query(`CHECKPOINT`);
-    return s;
-  });
+  // Raw engine: the same file through Postgres's own COPY … CSV into a table of text
+  // columns, no parsing of ours. The ratio is taken against a durable (logged) table,
+  // like call_records; an unlogged one is shown too, as the engine's ceiling.
+  const rawCopy = (table: 'TABLE' | 'UNLOGGED TABLE') =>
+    withClient(opts.databaseUrl, async (c) => {
+      await c.query(`CREATE ${table} raw_calls (call_id text, started_at text, duration_seconds text, account_id text, caller_id text, target_number text)`);
+      await c.query(`CHECKPOINT`);
+      const t = process.hrtime.bigint();
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), c.query(copyFrom(`COPY raw_calls FROM STDIN (FORMAT csv, HEADER true)`)));
+      const s = Number(process.hrtime.bigint() - t) / 1e9;
+      await c.query(`DROP TABLE raw_calls`);
+      await c.query(`CHECKPOINT`);
+      return s;
+    });
+  const rawSeconds = await rawCopy('TABLE');
+  const rawUnloggedSeconds = await rawCopy('UNLOGGED TABLE');
 
   const env = { DATABASE_URL: opts.databaseUrl };
   const imp = await cli<{ status: string; rowsTotal: number; rowsAccepted: number; seconds: number; peakRssMb: number }>(['evidence:import', file], env);
@@ -57,9 +63,10 @@ export async function importAndMatchBench(opts: { rows: number; targets: number;
 
   const figures: Figure[] = [
     { name: 'file', value: bytes / 1e6, unit: 'MB' },
-    { name: 'raw COPY (same file, text columns)', value: rawRate, unit: 'rows/s' },
+    { name: 'raw COPY (same file, text columns, logged)', value: rawRate, unit: 'rows/s' },
+    { name: 'raw COPY (same file, text columns, unlogged)', value: opts.rows / rawUnloggedSeconds, unit: 'rows/s' },
     { name: 'import: rows/s (hash + parse + normalise + COPY)', value: importRate, unit: 'rows/s', budget: '≥ 250,000', ok: importRate >= 250_000 },
-    { name: 'import: ratio to raw COPY', value: importRate / rawRate, unit: '×', budget: '≥ 0.3', ok: importRate / rawRate >= 0.3 },
+    { name: 'import: ratio to raw COPY (logged)', value: importRate / rawRate, unit: '×', budget: '≥ 0.3', ok: importRate / rawRate >= 0.3 },
     { name: 'import: wall time', value: imp.result.seconds, unit: 's' },
     { name: 'import: peak RSS of the importing process', value: imp.result.peakRssMb, unit: 'MB', budget: '≤ 300', ok: imp.result.peakRssMb <= 300 },
     { name: `match: ${match.result.victims.toLocaleString('en-GB')} victims from ${opts.rows.toLocaleString('en-GB')} rows`, value: match.result.seconds, unit: 's', budget: '≤ 15', ok: match.result.seconds <= 15 },
