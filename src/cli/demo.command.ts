@@ -86,7 +86,7 @@ export class DemoCommand extends CommandRunner {
         phone: maskPhone(v.phone_e164 as string),
         longestCallSeconds: v.longest_call_seconds,
         calls: v.call_count,
-        institutions: v.institutions,
+        institutions: (v.institutions as string[]).length > 3 ? [...(v.institutions as string[]).slice(0, 3), `+${(v.institutions as string[]).length - 3} more`] : v.institutions,
         score: v.priority_score,
         channels: v.channels,
       })),

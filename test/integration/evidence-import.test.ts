@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -279,8 +279,18 @@ describe('evidence import (calls)', () => {
     const unknown = await t.http().get(`/api/evidence/imports/${randomUUID()}`).set('authorization', `Bearer ${operator.token}`).expect(404);
     expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: 'No import with that id' });
     await t.http().get(`/api/evidence/imports/not-an-id`).set('authorization', `Bearer ${operator.token}`).expect(404);
-    // analysts may read an import's status
-    await t.http().get(`/api/evidence/imports/${main.id}`).set('authorization', `Bearer ${analyst.token}`).expect(200);
+    // analysts may read an import's status, with rejected values masked like every number
+    const seen = await t.http().get(`/api/evidence/imports/${main.id}`).set('authorization', `Bearer ${analyst.token}`).expect(200);
+    const tooLong = seen.body.errors.find((e: { line: number }) => e.line === 13);
+    expect(tooLong.value).toBe('07************34');
+    expect(JSON.stringify(seen.body)).not.toContain('0772345678901234');
+  });
+
+  it('deletes the saved upload once it is imported; the database keeps its hash', async () => {
+    const [{ summary, file_sha256 }] = await t.ds.query(`SELECT summary, file_sha256 FROM evidence_imports WHERE id = $1`, [main.id]);
+    expect(summary.owned).toBe(true);
+    expect(existsSync(summary.path)).toBe(false);
+    expect(file_sha256).toBe(main.fileSha256);
   });
 
   it('the CLI imports a file and prints a JSON summary with the id and counts; a file already imported is reported as a duplicate', async () => {

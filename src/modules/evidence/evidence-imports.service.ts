@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -76,13 +76,18 @@ export class EvidenceImportsService {
     private readonly audit: AuditService,
   ) {}
 
-  async create(kind: ImportKind, filePath: string, fileName: string, actor: Actor): Promise<string> {
+  /**
+   * Registers a file to import. `owned` marks an upload the platform saved itself: it is
+   * deleted once imported (or found a duplicate, or refused for its content); a file
+   * named on the command line is the user's and is never touched.
+   */
+  async create(kind: ImportKind, filePath: string, fileName: string, actor: Actor, owned = false): Promise<string> {
     const size = (await stat(filePath)).size;
     const row = await queryOne<{ id: string }>(
       this.ds,
       `INSERT INTO evidence_imports (kind, file_name, file_bytes, created_by, summary)
-       VALUES ($1, $2, $3, $4, jsonb_build_object('path', $5::text)) RETURNING id`,
-      [kind, fileName.slice(0, 255), size, actor.type === 'staff' ? actor.id : null, filePath],
+       VALUES ($1, $2, $3, $4, jsonb_build_object('path', $5::text, 'owned', $6::boolean)) RETURNING id`,
+      [kind, fileName.slice(0, 255), size, actor.type === 'staff' ? actor.id : null, filePath, owned],
     );
     await this.audit.record({ actor, action: `evidence.${kind}_import_created`, subjectType: 'evidence_import', subjectId: row!.id, details: { fileName, bytes: size } });
     return row!.id;
@@ -97,11 +102,11 @@ export class EvidenceImportsService {
 
   /** Runs a queued import to its end; re-running a finished import just returns it. */
   async run<K extends string>(id: string, spec: ImportSpec<K>, onProgress?: (p: ImportProgress) => void): Promise<ImportView> {
-    const claimed = await queryOne<{ path: string; file_bytes: string; no: number }>(
+    const claimed = await queryOne<{ path: string; owned: boolean; file_bytes: string; no: number }>(
       this.ds,
       `UPDATE evidence_imports SET status = 'running', started_at = now()
         WHERE id = $1 AND kind = $2 AND status IN ('queued', 'running')
-        RETURNING summary->>'path' AS path, file_bytes, no`,
+        RETURNING summary->>'path' AS path, coalesce((summary->>'owned')::boolean, false) AS owned, file_bytes, no`,
       [id, spec.kind],
     );
     if (!claimed) return this.get(id);
@@ -109,10 +114,16 @@ export class EvidenceImportsService {
     const totalBytes = Number(claimed.file_bytes);
     try {
       const key = spec.importKey === 'no' ? String(claimed.no) : id;
-      return await this.load(id, key, path, totalBytes, spec, onProgress);
+      const view = await this.load(id, key, path, totalBytes, spec, onProgress);
+      if (claimed.owned) await unlink(path).catch(() => undefined);
+      return view;
     } catch (err) {
-      const reason = err instanceof ImportFileError ? err.message : `The import failed: ${(err as Error).message}`;
-      if (!(err instanceof ImportFileError)) this.logger.error({ importId: id, err: { message: (err as Error).message } }, 'import failed');
+      // A database error's text can quote row content: it goes to the (scrubbed) log,
+      // and the person gets a message without it.
+      const fileProblem = err instanceof ImportFileError;
+      const reason = fileProblem ? err.message : 'The import failed on our side and nothing was kept; it has been logged. Try again, or ask an admin.';
+      if (!fileProblem) this.logger.error({ importId: id, err: { message: (err as Error).message } }, 'import failed');
+      else if (claimed.owned) await unlink(path).catch(() => undefined);
       await this.ds.query(
         `UPDATE evidence_imports SET status = 'failed', failure_reason = $2, finished_at = now() WHERE id = $1`,
         [id, reason.slice(0, 2000)],
@@ -275,6 +286,15 @@ export class EvidenceImportsService {
     }
   }
 
+  /**
+   * What a member of staff may see: rejected values are numbers as the evidence wrote
+   * them, some nearly valid, so analysts get them masked like every other number.
+   */
+  static forViewer(view: ImportView, role: string): ImportView {
+    if (role !== 'analyst') return view;
+    return { ...view, errors: view.errors.map((e) => (e.value === undefined ? e : { ...e, value: maskRaw(e.value) })) };
+  }
+
   async list(limit = 50): Promise<ImportView[]> {
     const rows = await queryRows<Record<string, unknown>>(this.ds, `SELECT * FROM evidence_imports ORDER BY created_at DESC LIMIT $1`, [limit]);
     return rows.map(toView);
@@ -287,7 +307,7 @@ export class ImportFileError extends Error {}
 function toView(r: Record<string, unknown>): ImportView {
   const fileBytes = r.file_bytes === null ? null : Number(r.file_bytes);
   const bytesProcessed = Number(r.bytes_processed);
-  const { path: _path, ...summary } = (r.summary ?? {}) as Record<string, unknown>;
+  const { path: _path, owned: _owned, ...summary } = (r.summary ?? {}) as Record<string, unknown>;
   return {
     id: r.id as string,
     kind: r.kind as ImportKind,
@@ -309,4 +329,8 @@ function toView(r: Record<string, unknown>): ImportView {
     startedAt: (r.started_at as Date) ?? null,
     finishedAt: (r.finished_at as Date) ?? null,
   };
+}
+
+function maskRaw(value: string): string {
+  return value.length <= 4 ? '*'.repeat(value.length) : value.slice(0, 2) + '*'.repeat(value.length - 4) + value.slice(-2);
 }

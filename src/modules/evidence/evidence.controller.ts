@@ -24,20 +24,20 @@ export class EvidenceController {
   @UseInterceptors(FileInterceptor('file'))
   async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
     if (!file) throw new BadRequestException('Send the call-records CSV as a multipart field named "file"');
-    const id = await this.imports.create('calls', file.path, file.originalname, { type: 'staff', id: staff.userId });
+    const id = await this.imports.create('calls', file.path, file.originalname, { type: 'staff', id: staff.userId }, true);
     await this.producer.add(QUEUE.evidence, 'import-calls', { importId: id }, { jobId: `import-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
     return { id, status: 'queued' };
   }
 
   @Get()
   @Roles(...ALL_STAFF)
-  list() {
-    return this.imports.list();
+  async list(@CurrentStaff() staff: StaffPrincipal) {
+    return (await this.imports.list()).map((v) => EvidenceImportsService.forViewer(v, staff.role));
   }
 
   @Get(':id')
   @Roles(...ALL_STAFF)
-  get(@Param('id') id: string) {
-    return this.imports.get(id);
+  async get(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return EvidenceImportsService.forViewer(await this.imports.get(id), staff.role);
   }
 }

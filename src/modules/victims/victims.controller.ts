@@ -59,14 +59,14 @@ export class ContactImportsController {
   @UseInterceptors(FileInterceptor('file'))
   async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
     if (!file) throw new BadRequestException('Send the contacts CSV as a multipart field named "file"');
-    const id = await this.imports.create('contacts', file.path, file.originalname, { type: 'staff', id: staff.userId });
+    const id = await this.imports.create('contacts', file.path, file.originalname, { type: 'staff', id: staff.userId }, true);
     await this.producer.add(QUEUE.victims, 'import-contacts', { importId: id }, { jobId: `import-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
     return { id, status: 'queued' };
   }
 
   @Get(':id')
   @Roles(...ALL_STAFF)
-  get(@Param('id') id: string) {
-    return this.imports.get(id);
+  async get(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return EvidenceImportsService.forViewer(await this.imports.get(id), staff.role);
   }
 }
