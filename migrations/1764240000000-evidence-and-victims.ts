@@ -24,22 +24,6 @@ export class EvidenceAndVictims1764240000000 implements MigrationInterface {
     await q.query(`ALTER TABLE call_records ADD COLUMN import_no integer NOT NULL`);
     await q.query(`CREATE INDEX call_records_import_idx ON call_records USING brin (import_no)`);
 
-    // Matching aggregates call records in parallel sessions (one per core) into this
-    // scratch table, tagged by run, then one transaction folds it into victims.
-    await q.query(`
-      CREATE UNLOGGED TABLE match_stage (
-        run_id uuid NOT NULL,
-        target_e164 text COLLATE "C" NOT NULL,
-        target_type text NOT NULL,
-        call_count integer NOT NULL,
-        total bigint NOT NULL,
-        longest integer NOT NULL,
-        first_at timestamptz,
-        last_at timestamptz,
-        institution_bits bigint NOT NULL,
-        account_count integer NOT NULL
-      )`);
-
     // Matching folds the institutions a victim was called from into a 64-bit set.
     await q.query(`ALTER TABLE institutions ADD CONSTRAINT institutions_id_bits CHECK (id BETWEEN 1 AND 63)`);
     await q.query(`CREATE INDEX contacts_import_idx ON contacts (import_id)`);
@@ -47,7 +31,6 @@ export class EvidenceAndVictims1764240000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS contacts_import_idx`);
-    await q.query(`DROP TABLE IF EXISTS match_stage`);
     await q.query(`ALTER TABLE institutions DROP CONSTRAINT IF EXISTS institutions_id_bits`);
     await q.query(`DROP INDEX IF EXISTS call_records_import_idx`);
     await q.query(`ALTER TABLE call_records DROP COLUMN import_no`);

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -26,11 +25,12 @@ const INSTITUTION_CODES = `ARRAY(SELECT i.code FROM institutions i WHERE s.insti
 /**
  * Turns call records into one potential victim per normalised number, set-based.
  *
- * The aggregation (counts, durations, dates, institutions, distinct fraudster
- * accounts) runs in parallel sessions, one slice of the numbers each, into a scratch
- * table; then one transaction folds it into victims. New victims get a reference code;
- * existing ones keep theirs and their status, and only their figures move. An advisory
- * lock keeps two matches from interleaving.
+ * The numbers are cut into slices by hash, one per core, and each slice is matched in
+ * a transaction of its own, all at once: the distinct-account count needs a sort of
+ * every call row, and that is the cost that parallelism halves. New victims get a
+ * reference code; existing ones keep theirs and their status, and only their figures
+ * move. A slice that fails rolls back alone; matching again completes the rest (it is
+ * idempotent). An advisory lock keeps two matches from interleaving.
  */
 @Injectable()
 export class VictimMatchingService {
@@ -44,96 +44,92 @@ export class VictimMatchingService {
 
   async match(actor: Actor): Promise<MatchResult> {
     const started = Date.now();
-    const runId = randomUUID();
-    const main = await this.connect('match');
+    const lock = await this.connect('match');
     try {
-      await main.query('BEGIN');
-      await main.query('SELECT pg_advisory_xact_lock(724103)');
-      await this.aggregate(runId);
-      const result = await this.fold(main, runId);
-      await main.query('DELETE FROM match_stage WHERE run_id = $1', [runId]);
-      await main.query('COMMIT');
-      const out: MatchResult = { ...result, seconds: (Date.now() - started) / 1000 };
+      // Held for the whole run, on a connection of its own: matches never interleave.
+      await lock.query('SELECT pg_advisory_lock(724103)');
+      const slices = Math.max(1, Math.min(8, availableParallelism()));
+      const parts = await Promise.all(Array.from({ length: slices }, (_, slice) => this.matchSlice(slice, slices)));
+      await refreshContactDetails(lock);
+      const totals = await lock.query(
+        `SELECT count(*)::int AS victims,
+                count(*) FILTER (WHERE longest_call_seconds >= 60)::int AS "withLongCall",
+                count(*) FILTER (WHERE 'sms' = ANY (channels))::int AS "reachableBySms",
+                count(*) FILTER (WHERE 'email' = ANY (channels))::int AS "reachableByEmail"
+           FROM victims`,
+      );
+      const out: MatchResult = {
+        ...totals.rows[0],
+        created: parts.reduce((a, p) => a + p.created, 0),
+        updated: parts.reduce((a, p) => a + p.updated, 0),
+        seconds: (Date.now() - started) / 1000,
+      };
       await this.audit.record({ actor, action: 'victims.matched', subjectType: 'victims', details: { ...out } });
       this.logger.log({ ...out }, 'victims matched');
       return out;
-    } catch (err) {
-      await main.query('ROLLBACK').catch(() => undefined);
-      await this.ds.query('DELETE FROM match_stage WHERE run_id = $1', [runId]).catch(() => undefined);
-      throw err;
     } finally {
-      await main.end().catch(() => undefined);
+      await lock.query('SELECT pg_advisory_unlock(724103)').catch(() => undefined);
+      await lock.end().catch(() => undefined);
     }
   }
 
-  /** One session per slice of the numbers (hash of the number), all at once. */
-  private async aggregate(runId: string): Promise<void> {
-    const slices = Math.max(1, Math.min(8, availableParallelism()));
-    await Promise.all(
-      Array.from({ length: slices }, async (_, slice) => {
-        const c = await this.connect(`match-${slice}`);
-        try {
-          // The distinct-account count needs a sort of this slice; keep it in memory.
-          await c.query(`SET work_mem = '1GB'`);
-          await c.query('SET max_parallel_workers_per_gather = 0');
-          await c.query(
-            `INSERT INTO match_stage (run_id, target_e164, target_type, call_count, total, longest, first_at, last_at,
-                                      institution_bits, account_count)
-             SELECT $1, target_e164, min(target_type), count(*), sum(duration_seconds), max(duration_seconds),
-                    min(started_at), max(started_at),
-                    coalesce(bit_or(1::bigint << institution_id), 0), count(DISTINCT account_id)
-               FROM call_records
-              WHERE (hashtext(target_e164) & 2147483647) % $2 = $3
-              GROUP BY target_e164`,
-            [runId, slices, slice],
-          );
-        } finally {
-          await c.end().catch(() => undefined);
-        }
-      }),
-    );
-  }
-
-  private async fold(c: Client, runId: string): Promise<Omit<MatchResult, 'seconds'>> {
-    const updated = await c.query(
-      `UPDATE victims v
-          SET call_count = s.call_count, total_call_seconds = s.total, longest_call_seconds = s.longest,
-              first_call_at = s.first_at, last_call_at = s.last_at, account_count = s.account_count,
-              institutions = ${INSTITUTION_CODES}, priority_score = ${SCORE}, updated_at = now()
-         FROM match_stage s
-        WHERE s.run_id = $1 AND v.phone_e164 = s.target_e164
-          AND (v.call_count, v.total_call_seconds, v.longest_call_seconds, v.account_count, v.first_call_at, v.last_call_at)
-              IS DISTINCT FROM (s.call_count, s.total, s.longest, s.account_count, s.first_at, s.last_at)`,
-      [runId],
-    );
-    const fresh = await c.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM match_stage s
-        WHERE s.run_id = $1 AND NOT EXISTS (SELECT 1 FROM victims v WHERE v.phone_e164 = s.target_e164)`,
-      [runId],
-    );
-    const codes = newReferenceCodes(fresh.rows[0]!.n);
-    const created = await c.query(
-      `WITH fresh AS (
-         SELECT s.*, row_number() OVER () AS rn FROM match_stage s
-          WHERE s.run_id = $1 AND NOT EXISTS (SELECT 1 FROM victims v WHERE v.phone_e164 = s.target_e164)),
-       codes AS (SELECT code, ordinality AS rn FROM unnest($2::text[]) WITH ORDINALITY AS code)
-       INSERT INTO victims (phone_e164, phone_type, reference_code, call_count, total_call_seconds, longest_call_seconds,
-                            first_call_at, last_call_at, institutions, account_count, priority_score, channels)
-       SELECT s.target_e164, s.target_type, codes.code, s.call_count, s.total, s.longest, s.first_at, s.last_at,
-              ${INSTITUTION_CODES}, s.account_count, ${SCORE},
-              CASE WHEN s.target_type = 'mobile' THEN ARRAY['sms'] ELSE '{}'::text[] END
-         FROM fresh s JOIN codes USING (rn)`,
-      [runId, codes],
-    );
-    await refreshContactDetails(c);
-    const totals = await c.query(
-      `SELECT count(*)::int AS victims,
-              count(*) FILTER (WHERE longest_call_seconds >= 60)::int AS "withLongCall",
-              count(*) FILTER (WHERE 'sms' = ANY (channels))::int AS "reachableBySms",
-              count(*) FILTER (WHERE 'email' = ANY (channels))::int AS "reachableByEmail"
-         FROM victims`,
-    );
-    return { ...totals.rows[0], created: created.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+  /**
+   * One slice of the numbers (by hash), in one transaction on a connection of its own:
+   * aggregate its call records, move the figures of victims already known, create the
+   * new ones with fresh reference codes. Slices run at once, one per core.
+   */
+  private async matchSlice(slice: number, slices: number): Promise<{ created: number; updated: number }> {
+    const c = await this.connect(`match-${slice}`);
+    try {
+      await c.query('BEGIN');
+      // The distinct-account count sorts this slice's rows; keep that sort in memory.
+      await c.query(`SET LOCAL work_mem = '1GB'`);
+      await c.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      await c.query(
+        // Grouping on the number as a bigint (E.164 digits never start with 0, so
+        // '+' || digits gives the text back exactly) sorts far faster than on text.
+        `CREATE TEMP TABLE match_slice ON COMMIT DROP AS
+         SELECT '+' || substr(target_e164, 2)::bigint AS target_e164, min(target_type) AS target_type, count(*)::int AS call_count, sum(duration_seconds)::bigint AS total,
+                max(duration_seconds) AS longest, min(started_at) AS first_at, max(started_at) AS last_at,
+                coalesce(bit_or(1::bigint << institution_id), 0) AS institution_bits, count(DISTINCT account_id)::int AS account_count
+           FROM call_records
+          WHERE (hashtext(target_e164) & 2147483647) % ${slices} = ${slice}
+          GROUP BY substr(target_e164, 2)::bigint`,
+      );
+      const updated = await c.query(
+        `UPDATE victims v
+            SET call_count = s.call_count, total_call_seconds = s.total, longest_call_seconds = s.longest,
+                first_call_at = s.first_at, last_call_at = s.last_at, account_count = s.account_count,
+                institutions = ${INSTITUTION_CODES}, priority_score = ${SCORE}, updated_at = now()
+           FROM match_slice s
+          WHERE v.phone_e164 = s.target_e164
+            AND (v.call_count, v.total_call_seconds, v.longest_call_seconds, v.account_count, v.first_call_at, v.last_call_at)
+                IS DISTINCT FROM (s.call_count, s.total, s.longest, s.account_count, s.first_at, s.last_at)`,
+      );
+      await c.query(
+        `CREATE TEMP TABLE match_fresh ON COMMIT DROP AS
+         SELECT s.*, row_number() OVER () AS rn FROM match_slice s
+          WHERE NOT EXISTS (SELECT 1 FROM victims v WHERE v.phone_e164 = s.target_e164)`,
+      );
+      const fresh = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM match_fresh`);
+      const created = await c.query(
+        `INSERT INTO victims (phone_e164, phone_type, reference_code, call_count, total_call_seconds, longest_call_seconds,
+                              first_call_at, last_call_at, institutions, account_count, priority_score, channels)
+         SELECT s.target_e164, s.target_type, codes.code, s.call_count, s.total, s.longest, s.first_at, s.last_at,
+                ${INSTITUTION_CODES}, s.account_count, ${SCORE},
+                CASE WHEN s.target_type = 'mobile' THEN ARRAY['sms'] ELSE '{}'::text[] END
+           FROM match_fresh s
+           JOIN unnest($1::text[]) WITH ORDINALITY AS codes (code, rn) ON codes.rn = s.rn`,
+        [newReferenceCodes(fresh.rows[0]!.n)],
+      );
+      await c.query('COMMIT');
+      return { created: created.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   private async connect(name: string): Promise<Client> {
