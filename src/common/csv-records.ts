@@ -33,7 +33,14 @@ export class CsvSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private decoderMayHold = false;
 
-  constructor(private readonly onRecord: (fields: string[], line: number) => void) {}
+  /** lineOffset: the physical line before the first byte given (for a block mid-file). */
+  constructor(
+    private readonly onRecord: (fields: string[], line: number) => void,
+    lineOffset = 0,
+  ) {
+    this.line = lineOffset;
+    if (lineOffset > 0) this.first = false;
+  }
 
   /**
    * Bytes of the file: ASCII chunks skip the UTF-8 decoder (they need none), unless the

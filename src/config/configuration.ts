@@ -45,6 +45,7 @@ export interface AppConfig {
   loginMaxFailures: number;
   loginLockMinutes: number;
   shutdownTimeoutMs: number;
+  importParallelMinBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -202,6 +203,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     loginMaxFailures: r.int('LOGIN_MAX_FAILURES', 5, 1, 100),
     loginLockMinutes: r.int('LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 10 * 60_000),
+    // Files this big are parsed on worker threads too; smaller ones are not worth their start-up.
+    importParallelMinBytes: r.int('IMPORT_PARALLEL_MIN_BYTES', 32 << 20, 0, Number.MAX_SAFE_INTEGER),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 
@@ -21,10 +22,14 @@ export function printFigures(title: string, figures: Figure[]): void {
   }
 }
 
-/** Runs the CLI as users do (`npm run cli`, with its Node flags); returns its JSON stdout and wall time. */
+/**
+ * Runs the built CLI (dist/, as deployed; `npm run bench` builds first) with the Node
+ * flags `npm start` uses; returns its JSON stdout and wall time. Running from sources
+ * would add the TypeScript compiler's own memory to every figure.
+ */
 export async function cli<T>(args: string[], env: Record<string, string>): Promise<{ result: T; seconds: number }> {
   const started = process.hrtime.bigint();
-  const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
+  const child = spawn(process.execPath, [...startFlags(), 'dist/src/cli.js', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -52,4 +57,10 @@ export async function recreateDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   await withClient(admin.toString(), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** The Node flags of `npm start` (package.json), so benchmarks run the service as deployed. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.start!.split(/\s+/).filter((a) => a.startsWith('--'));
 }

@@ -7,7 +7,10 @@ import { once } from 'node:events';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { CopyBuffer, CsvSplitter, detached, mapHeader, Rejection } from '../../common/csv-records.js';
+import { mapHeader } from '../../common/csv-records.js';
+import { BlockResult, HeaderMap, MAX_ERROR_SAMPLES, RowSource, Sample } from './block-parser.js';
+import { ParseLanes } from './parse-lanes.js';
+import { availableParallelism } from 'node:os';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
@@ -46,9 +49,14 @@ export interface ImportSpec<K extends string> {
   copyColumns: readonly string[];
   /** What row() receives to tag its rows: the import's uuid (default) or its number. */
   importKey?: 'id' | 'no';
-  /** Loads what the row rule needs (e.g. institutions' caller ids), inside the transaction. */
-  prepare?(client: Client): Promise<void>;
-  row(fields: string[], index: Record<K, number>, width: number, importKey: string, line: number): string | Rejection;
+  /**
+   * The row rule, as a factory exported by a module (so parse workers can load it):
+   * factory(context) returns (fields, index, width, importKey, line) → COPY line or
+   * rejection.
+   */
+  rows: RowSource;
+  /** What the row rule needs (e.g. institutions' caller ids): read inside the transaction, serialisable. */
+  context?(client: Client): Promise<unknown>;
   /** Set-based work after the COPY, inside the same transaction; returns the summary. */
   finish?(client: Client, importId: string): Promise<Record<string, unknown>>;
 }
@@ -59,7 +67,6 @@ export interface ImportProgress {
   rows: number;
 }
 
-const MAX_ERROR_SAMPLES = 100;
 
 /**
  * Imports evidence files: streaming from disk through a row rule into Postgres COPY,
@@ -158,10 +165,10 @@ export class EvidenceImportsService {
   ): Promise<ImportView> {
     const client = new Client({ connectionString: this.config.databaseUrl, application_name: `import-${id.slice(0, 8)}` });
     await client.connect();
-    const input = createReadStream(path, { highWaterMark: 512 << 10 });
+    const input = createReadStream(path, { highWaterMark: 1 << 20 });
     const counts = { total: 0, accepted: 0, rejected: 0 };
     const byReason: Record<string, number> = {};
-    const samples: Array<{ line: number } & Rejection> = [];
+    let samples: Sample[] = [];
     let lastReport = 0;
     const report = (force = false) => {
       const bytes = input.bytesRead;
@@ -176,10 +183,11 @@ export class EvidenceImportsService {
     };
 
     let copy: ReturnType<typeof copyFrom> | null = null;
+    let lanes: ParseLanes | null = null;
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL timezone = 'UTC'`);
-      await spec.prepare?.(client);
+      const context = (await spec.context?.(client)) ?? null;
       const hash = createHash('sha256');
       // The COPY starts only once the header is known good, so a wrong file never opens one.
       let copyDone: Promise<void> = Promise.resolve();
@@ -193,49 +201,64 @@ export class EvidenceImportsService {
         copy = stream;
         return stream;
       };
-      let header: { index: Record<K, number>; width: number } | null = null;
-      let headerError: string | null = null;
-      const out = new CopyBuffer();
-      const splitter = new CsvSplitter((fields, line) => {
-        if (header === null) {
-          if (headerError !== null) return;
-          const h = mapHeader(fields, spec.columns);
-          if (h.ok) header = h;
-          else headerError = h.message;
-          return;
+      const consume = async (r: BlockResult) => {
+        counts.total += r.total;
+        counts.accepted += r.accepted;
+        counts.rejected += r.rejected;
+        for (const [reason, n] of Object.entries(r.byReason)) byReason[reason] = (byReason[reason] ?? 0) + n;
+        if (samples.length < MAX_ERROR_SAMPLES || r.samples.some((x) => x.line < samples[samples.length - 1]!.line)) {
+          samples = [...samples, ...r.samples].sort((a, b) => a.line - b.line).slice(0, MAX_ERROR_SAMPLES);
         }
-        counts.total++;
-        const row = spec.row(fields, header.index, header.width, key, line);
-        if (typeof row === 'string') {
-          out.add(row);
-          counts.accepted++;
-          return;
-        }
-        counts.rejected++;
-        if (byReason[row.reason] === undefined) byReason[detached(row.reason)] = 1;
-        else byReason[row.reason]!++;
-        if (samples.length < MAX_ERROR_SAMPLES) {
-          samples.push({ line, reason: detached(row.reason), column: row.column, value: row.value === undefined ? undefined : detached(row.value.slice(0, 40)) });
-        }
-      });
-      for await (const bytes of input as AsyncIterable<Buffer>) {
-        hash.update(bytes);
-        splitter.pushBytes(bytes);
-        if (headerError !== null) throw new ImportFileError(headerError);
-        const chunk = out.take();
-        if (chunk) {
+        if (r.copy && r.copy.length) {
           const stream = copy ?? startCopy();
           // Backpressure: wait for Postgres to take what it has before reading on.
-          if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), copyDone]);
+          if (!stream.write(Buffer.from(r.copy.buffer, r.copy.byteOffset, r.copy.byteLength))) {
+            await Promise.race([once(stream, 'drain'), copyDone]);
+          }
         }
         report();
+      };
+
+      // Blocks of whole lines go to the parse lanes; a block never ends inside a quoted
+      // field (odd number of quotes: wait for more), unless it grows past MAX_CARRY.
+      const blocks = new LineBlocks();
+      const inFlight = new Set<Promise<void>>();
+      const dispatch = async (block: Buffer, firstLine: number) => {
+        if (!lanes) {
+          const workers = totalBytes >= this.config.importParallelMinBytes ? Math.max(0, Math.min(availableParallelism() - 1, 3)) : 0;
+          lanes = ParseLanes.create({ rows: spec.rows, context, header: header!, key }, workers);
+        }
+        const job = lanes.parse(block, firstLine).then(consume);
+        inFlight.add(job);
+        void job.finally(() => inFlight.delete(job)).catch(() => undefined);
+        // Keep at most two blocks per lane in flight: bounded memory, lanes kept busy.
+        while (inFlight.size >= lanes.lanes * 2) await Promise.race(inFlight);
+      };
+      let header: HeaderMap | null = null;
+      for await (const bytes of input as AsyncIterable<Buffer>) {
+        hash.update(bytes);
+        for (const b of blocks.push(bytes)) {
+          if (!header) {
+            header = readHeader(b.block, spec.columns);
+            const rest = b.block.subarray(b.headerBytes);
+            if (rest.length) await dispatch(rest, 2);
+          } else {
+            await dispatch(b.block, b.firstLine);
+          }
+        }
       }
-      splitter.end();
-      if (headerError !== null) throw new ImportFileError(headerError);
-      if (header === null) throw new ImportFileError('The file is empty: a header row is required');
+      for (const b of blocks.end()) {
+        if (!header) {
+          header = readHeader(b.block, spec.columns);
+          const rest = b.block.subarray(b.headerBytes);
+          if (rest.length) await dispatch(rest, 2);
+        } else {
+          await dispatch(b.block, b.firstLine);
+        }
+      }
+      if (!header) throw new ImportFileError('The file is empty: a header row is required');
+      await Promise.all(inFlight);
       const stream = copy ?? startCopy();
-      const last = out.take();
-      if (last) stream.write(last);
       stream.end();
       await copyDone;
       copy = null;
@@ -281,6 +304,7 @@ export class EvidenceImportsService {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      await (lanes as ParseLanes | null)?.close();
       input.destroy();
       await client.end().catch(() => undefined);
     }
@@ -333,4 +357,60 @@ function toView(r: Record<string, unknown>): ImportView {
 
 function maskRaw(value: string): string {
   return value.length <= 4 ? '*'.repeat(value.length) : value.slice(0, 2) + '*'.repeat(value.length - 4) + value.slice(-2);
+}
+
+/**
+ * Cuts a byte stream into blocks of whole lines, each with the physical line number of
+ * its first line. A cut inside a quoted field (odd number of quotes so far) waits for
+ * more bytes, up to MAX_CARRY; past that the block goes as it is and the row rules
+ * reject the broken record, rather than holding a malformed file in memory.
+ */
+export class LineBlocks {
+  static readonly MAX_CARRY = 8 << 20;
+  private carry: Buffer | null = null;
+  private line = 1;
+  private first = true;
+
+  push(bytes: Buffer): Array<{ block: Buffer; firstLine: number; headerBytes: number }> {
+    let buf = this.carry ? Buffer.concat([this.carry, bytes]) : bytes;
+    this.carry = null;
+    if (this.first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    const cut = buf.lastIndexOf(10);
+    if (cut === -1 || (countByte(buf, 34, cut + 1) % 2 === 1 && buf.length < LineBlocks.MAX_CARRY)) {
+      this.carry = Buffer.from(buf);
+      return [];
+    }
+    const block = buf.subarray(0, cut + 1);
+    this.carry = cut + 1 < buf.length ? Buffer.from(buf.subarray(cut + 1)) : null;
+    return [this.emit(block)];
+  }
+
+  end(): Array<{ block: Buffer; firstLine: number; headerBytes: number }> {
+    const rest = this.carry;
+    this.carry = null;
+    return rest && rest.length ? [this.emit(rest)] : [];
+  }
+
+  private emit(block: Buffer) {
+    const firstLine = this.line;
+    const headerBytes = this.first ? block.indexOf(10) + 1 || block.length : 0;
+    this.first = false;
+    this.line += countByte(block, 10, block.length);
+    return { block, firstLine, headerBytes };
+  }
+}
+
+function countByte(buf: Buffer, byte: number, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(byte); i !== -1 && i < end; i = buf.indexOf(byte, i + 1)) n++;
+  return n;
+}
+
+function readHeader(block: Buffer, columns: readonly string[]): HeaderMap {
+  const nl = block.indexOf(10);
+  const text = block.toString('utf8', 0, nl === -1 ? block.length : nl).replace(/^\ufeff/, '').replace(/\r$/, '');
+  if (text.trim() === '') throw new ImportFileError('The file is empty: a header row is required');
+  const h = mapHeader(text.split(','), columns);
+  if (!h.ok) throw new ImportFileError(h.message);
+  return h as HeaderMap;
 }

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { copyText, Rejection } from '../../common/csv-records.js';
 import { normalisePhone } from '../../common/phone.js';
+import type { RowRule } from '../evidence/block-parser.js';
 import type { ImportSpec } from '../evidence/evidence-imports.service.js';
 import { refreshContactDetails } from './victim-matching.service.js';
 
@@ -37,7 +38,7 @@ export function contactImportSpec(): ImportSpec<ContactColumn> {
     columns: CONTACT_COLUMNS,
     table: 'contacts',
     copyColumns: ['import_id', 'line_no', 'phone_e164', 'email', 'full_name', 'source'],
-    row: contactRowToCopy,
+    rows: { module: __filename, factory: 'makeContactRow', make: makeContactRow },
     async finish(client: Client, importId: string) {
       await refreshContactDetails(client, importId);
       const { rows } = await client.query(
@@ -51,4 +52,9 @@ export function contactImportSpec(): ImportSpec<ContactColumn> {
       return rows[0];
     },
   };
+}
+
+/** The row rule for a parse lane. */
+export function makeContactRow(): RowRule {
+  return (fields, index, width, importId, line) => contactRowToCopy(fields, index as Record<ContactColumn, number>, width, importId, line);
 }

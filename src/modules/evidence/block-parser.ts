@@ -1,0 +1,73 @@
+import { CopyBuffer, CsvSplitter, detached, Rejection } from '../../common/csv-records.js';
+
+/** Turns one CSV row into a COPY line or a rejection (see ImportSpec.rows). */
+export type RowRule = (fields: string[], index: Record<string, number>, width: number, importKey: string, line: number) => string | Rejection;
+
+export interface HeaderMap {
+  index: Record<string, number>;
+  width: number;
+}
+
+export interface Sample extends Rejection {
+  line: number;
+}
+
+export interface BlockResult {
+  copy: Uint8Array | null;
+  total: number;
+  accepted: number;
+  rejected: number;
+  byReason: Record<string, number>;
+  samples: Sample[];
+}
+
+export const MAX_ERROR_SAMPLES = 100;
+
+/**
+ * Parses a block of whole CSV lines (a slice of the file cut at a line end) into COPY
+ * bytes, counts and the first rejections. Pure and synchronous: it runs the same on the
+ * main thread and in a parse worker.
+ */
+export function parseBlock(row: RowRule, header: HeaderMap, key: string, block: Uint8Array, firstLine: number): BlockResult {
+  const out = new CopyBuffer(Math.max(64 << 10, block.length * 2));
+  const r: BlockResult = { copy: null, total: 0, accepted: 0, rejected: 0, byReason: {}, samples: [] };
+  const splitter = new CsvSplitter((fields, line) => {
+    r.total++;
+    const res = row(fields, header.index, header.width, key, line);
+    if (typeof res === 'string') {
+      out.add(res);
+      r.accepted++;
+      return;
+    }
+    r.rejected++;
+    if (r.byReason[res.reason] === undefined) r.byReason[detached(res.reason)] = 1;
+    else r.byReason[res.reason]!++;
+    if (r.samples.length < MAX_ERROR_SAMPLES) {
+      r.samples.push({ line, reason: detached(res.reason), column: res.column, value: res.value === undefined ? undefined : detached(res.value.slice(0, 40)) });
+    }
+  }, firstLine - 1);
+  splitter.pushBytes(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+  splitter.end();
+  r.copy = out.take();
+  return r;
+}
+
+/**
+ * Where a spec's row rule comes from: `make` builds it in this thread; a worker thread
+ * loads `factory` from `module` (a file path) itself, since functions cannot be sent.
+ */
+export interface RowSource {
+  module: string;
+  factory: string;
+  make?: (context: never) => RowRule;
+}
+
+/** Loads a spec's row rule by module path and factory name (inside a worker thread). */
+export function loadRowRule(rows: RowSource, context: unknown): RowRule {
+  if (rows.make) return rows.make(context as never);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(rows.module) as Record<string, (ctx: unknown) => RowRule>;
+  const make = mod[rows.factory];
+  if (typeof make !== 'function') throw new Error(`${rows.module} has no row factory ${rows.factory}`);
+  return make(context);
+}
