@@ -8,7 +8,11 @@ import { callImportSpec, makeCallRow } from '../../src/modules/evidence/call-imp
 import { CALL_COLUMNS } from '../../src/modules/evidence/call-record-row.js';
 import { EvidenceImportsService, ImportView } from '../../src/modules/evidence/evidence-imports.service.js';
 import { InstitutionsService } from '../../src/modules/evidence/institutions.service.js';
+import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { migrate } from '../../src/database/data-source.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
+import { TEST_DATABASE_URL } from '../support/test-db.js';
 
 /**
  * Big files are parsed on worker threads as well as the main thread. Force that on a
@@ -22,10 +26,15 @@ describe('parallel parsing of a large import', () => {
   let manifest: Manifest;
   let view: ImportView;
 
+  // A database of its own: these 200,000 rows would otherwise swell every test that
+  // matches or lists victims in the shared test database.
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${url.pathname.slice(1)}_parallel_${randomUUID().slice(0, 8)}`;
+
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'parallel-import-'));
-    manifest = await generateDataset({ outDir: dir, targets: 20_000, calls: 200_000, seed: 77 });
-    t = await startTestApp({ IMPORT_PARALLEL_MIN_BYTES: '0' });
+    [manifest] = await Promise.all([generateDataset({ outDir: dir, targets: 20_000, calls: 200_000, seed: 77 }), migrate(url.toString())]);
+    t = await startTestApp({ IMPORT_PARALLEL_MIN_BYTES: '0', DATABASE_URL: url.toString() });
     await t.app.get(InstitutionsService).ensureSeeded();
     const imports = t.app.get(EvidenceImportsService);
     const id = await imports.create('calls', path.join(dir, 'calls.csv'), 'parallel.csv', { type: 'system' });
@@ -34,6 +43,10 @@ describe('parallel parsing of a large import', () => {
   afterAll(async () => {
     await t?.close();
     rmSync(dir, { recursive: true, force: true });
+    const admin = new Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
+    await admin.end();
   });
 
   it('imports what the manifest says, through worker threads', () => {
