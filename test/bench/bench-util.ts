@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
+
+export { dropDatabase as recreateDatabase, withClient } from '../support/pg.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -40,23 +41,6 @@ export async function cli<T>(args: string[], env: Record<string, string>): Promi
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`cli ${args.join(' ')} exited ${code}: ${out.slice(0, 2000)}`);
   return { result: JSON.parse(out) as T, seconds };
-}
-
-export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-export async function recreateDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  await withClient(admin.toString(), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
 /** The Node flags of `npm start` (package.json), so benchmarks run the service as deployed. */

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/outreach_bench';
   const rows = quick ? 200_000 : 10_000_000;
   const targets = quick ? 20_000 : 200_000;
-  console.log(`bench: ${quick ? 'quick' : 'full'} size, database ${databaseUrl}`);
+  console.log(`bench: ${quick ? 'quick (smoke) size: the budgets are set for the full size, so verdicts here mean little' : 'full'} size, database ${databaseUrl}`);
   await importAndMatchBench({ rows, targets, databaseUrl });
 }
 

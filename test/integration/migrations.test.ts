@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/database/data-source.js';
 import { MIGRATIONS } from '../../src/database/migrations.js';
+import { withClient } from '../support/pg.js';
 
 // Fresh databases of its own on the local Postgres (not the shared test database), so
 // that "created" and "applied" can be checked from nothing.
@@ -13,16 +14,6 @@ function freshUrl(): string {
   const name = `outreach_mig_${randomBytes(6).toString('hex')}`;
   created.push(name);
   return `${BASE}/${name}`;
-}
-
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 /** Runs a statement that must fail, and returns the Postgres error (code and constraint). */

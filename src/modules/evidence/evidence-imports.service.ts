@@ -235,27 +235,17 @@ export class EvidenceImportsService {
         while (inFlight.size >= lanes.lanes * 2) await Promise.race(inFlight);
       };
       let header: HeaderMap | null = null;
+      const take = async (b: { block: Buffer; firstLine: number; headerBytes: number }) => {
+        if (header) return dispatch(b.block, b.firstLine);
+        header = readHeader(b.block, spec.columns);
+        const rest = b.block.subarray(b.headerBytes);
+        if (rest.length) await dispatch(rest, 2);
+      };
       for await (const bytes of input as AsyncIterable<Buffer>) {
         hash.update(bytes);
-        for (const b of blocks.push(bytes)) {
-          if (!header) {
-            header = readHeader(b.block, spec.columns);
-            const rest = b.block.subarray(b.headerBytes);
-            if (rest.length) await dispatch(rest, 2);
-          } else {
-            await dispatch(b.block, b.firstLine);
-          }
-        }
+        for (const b of blocks.push(bytes)) await take(b);
       }
-      for (const b of blocks.end()) {
-        if (!header) {
-          header = readHeader(b.block, spec.columns);
-          const rest = b.block.subarray(b.headerBytes);
-          if (rest.length) await dispatch(rest, 2);
-        } else {
-          await dispatch(b.block, b.firstLine);
-        }
-      }
+      for (const b of blocks.end()) await take(b);
       if (!header) throw new ImportFileError('The file is empty: a header row is required');
       await Promise.all(inFlight);
       const stream = copy ?? startCopy();
