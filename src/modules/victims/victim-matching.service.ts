@@ -20,7 +20,18 @@ export interface MatchResult {
 }
 
 const SCORE = PRIORITY_SCORE_SQL.replace(/longest|call_count|account_count/g, (c) => 's.' + c);
-const INSTITUTION_CODES = `ARRAY(SELECT i.code FROM institutions i WHERE s.institution_bits & (1::bigint << i.id) <> 0 ORDER BY i.code)`;
+
+/**
+ * The institutions' codes from a slice's 64-bit set, as one expression (no subquery per
+ * victim): array_remove(ARRAY[CASE WHEN bits & 2 <> 0 THEN 'barclays' END, …], NULL).
+ */
+function institutionCodesSql(institutions: Array<{ id: number; code: string }>): string {
+  if (institutions.length === 0) return `'{}'::text[]`;
+  const cases = institutions
+    .map((i) => `CASE WHEN s.institution_bits & ${(1n << BigInt(i.id)).toString()}::bigint <> 0 THEN '${i.code.replace(/'/g, "''")}' END`)
+    .join(', ');
+  return `array_remove(ARRAY[${cases}]::text[], NULL)`;
+}
 
 /**
  * Turns call records into one potential victim per normalised number, set-based.
@@ -49,7 +60,9 @@ export class VictimMatchingService {
       // Held for the whole run, on a connection of its own: matches never interleave.
       await lock.query('SELECT pg_advisory_lock(724103)');
       const slices = Math.max(1, Math.min(8, availableParallelism()));
-      const parts = await Promise.all(Array.from({ length: slices }, (_, slice) => this.matchSlice(slice, slices)));
+      const institutions = await lock.query<{ id: number; code: string }>(`SELECT id, code FROM institutions ORDER BY code`);
+      const codes = institutionCodesSql(institutions.rows);
+      const parts = await Promise.all(Array.from({ length: slices }, (_, slice) => this.matchSlice(slice, slices, codes)));
       await refreshContactDetails(lock);
       const totals = await lock.query(
         `SELECT count(*)::int AS victims,
@@ -78,7 +91,7 @@ export class VictimMatchingService {
    * aggregate its call records, move the figures of victims already known, create the
    * new ones with fresh reference codes. Slices run at once, one per core.
    */
-  private async matchSlice(slice: number, slices: number): Promise<{ created: number; updated: number }> {
+  private async matchSlice(slice: number, slices: number, institutionCodes: string): Promise<{ created: number; updated: number }> {
     const c = await this.connect(`match-${slice}`);
     try {
       await c.query('BEGIN');
@@ -100,7 +113,7 @@ export class VictimMatchingService {
         `UPDATE victims v
             SET call_count = s.call_count, total_call_seconds = s.total, longest_call_seconds = s.longest,
                 first_call_at = s.first_at, last_call_at = s.last_at, account_count = s.account_count,
-                institutions = ${INSTITUTION_CODES}, priority_score = ${SCORE}, updated_at = now()
+                institutions = ${institutionCodes}, priority_score = ${SCORE}, updated_at = now()
            FROM match_slice s
           WHERE v.phone_e164 = s.target_e164
             AND (v.call_count, v.total_call_seconds, v.longest_call_seconds, v.account_count, v.first_call_at, v.last_call_at)
@@ -116,7 +129,7 @@ export class VictimMatchingService {
         `INSERT INTO victims (phone_e164, phone_type, reference_code, call_count, total_call_seconds, longest_call_seconds,
                               first_call_at, last_call_at, institutions, account_count, priority_score, channels)
          SELECT s.target_e164, s.target_type, codes.code, s.call_count, s.total, s.longest, s.first_at, s.last_at,
-                ${INSTITUTION_CODES}, s.account_count, ${SCORE},
+                ${institutionCodes}, s.account_count, ${SCORE},
                 CASE WHEN s.target_type = 'mobile' THEN ARRAY['sms'] ELSE '{}'::text[] END
            FROM match_fresh s
            JOIN unnest($1::text[]) WITH ORDINALITY AS codes (code, rn) ON codes.rn = s.rn`,
