@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, type Manifest } from '../../seeds/dataset-generator.js';
 import { migrate } from '../../src/database/data-source.js';
@@ -13,6 +12,7 @@ import { InstitutionsService } from '../../src/modules/evidence/institutions.ser
 import { contactImportSpec } from '../../src/modules/victims/contact-import.spec.js';
 import { VictimMatchingService } from '../../src/modules/victims/victim-matching.service.js';
 import { runCli } from '../support/processes.js';
+import { dropDatabase } from '../support/pg.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { TEST_DATABASE_URL } from '../support/test-db.js';
 
@@ -343,15 +343,7 @@ describe('a generated data set reproduces its manifest', () => {
 
   afterAll(async () => {
     await t?.close();
-    const admin = new URL(TEST_DATABASE_URL);
-    admin.pathname = '/postgres';
-    const client = new Client({ connectionString: admin.toString() });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
+    await dropDatabase(url.toString());
     rmSync(dir, { recursive: true, force: true });
   });
 

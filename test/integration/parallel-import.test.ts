@@ -8,9 +8,9 @@ import { callImportSpec, makeCallRow } from '../../src/modules/evidence/call-imp
 import { CALL_COLUMNS } from '../../src/modules/evidence/call-record-row.js';
 import { EvidenceImportsService, ImportView } from '../../src/modules/evidence/evidence-imports.service.js';
 import { InstitutionsService } from '../../src/modules/evidence/institutions.service.js';
-import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { migrate } from '../../src/database/data-source.js';
+import { dropDatabase } from '../support/pg.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { TEST_DATABASE_URL } from '../support/test-db.js';
 
@@ -43,10 +43,7 @@ describe('parallel parsing of a large import', () => {
   afterAll(async () => {
     await t?.close();
     rmSync(dir, { recursive: true, force: true });
-    const admin = new Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${url.pathname.slice(1)}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(url.toString());
   });
 
   it('imports what the manifest says, through worker threads', () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -98,6 +98,19 @@ export class EvidenceImportsService {
     );
     await this.audit.record({ actor, action: `evidence.${kind}_import_created`, subjectType: 'evidence_import', subjectId: row!.id, details: { fileName, bytes: size } });
     return row!.id;
+  }
+
+  /**
+   * An upload saved by the api: registered as an import the platform owns (its file is
+   * deleted once imported) and handed to a worker by `enqueue`.
+   */
+  async acceptUpload(kind: ImportKind, file: Express.Multer.File | undefined, staffId: string, enqueue: (id: string) => Promise<unknown>) {
+    if (!file) {
+      throw new BadRequestException(`Send the ${kind === 'calls' ? 'call-records' : 'contacts'} CSV as a multipart field named "file"`);
+    }
+    const id = await this.create(kind, file.path, file.originalname, { type: 'staff', id: staffId }, true);
+    await enqueue(id);
+    return { id, status: 'queued' as const };
   }
 
   async get(id: string): Promise<ImportView> {
@@ -314,6 +327,13 @@ export class EvidenceImportsService {
     return rows.map(toView);
   }
 }
+
+/** Import jobs: one per import (the id is the job id), retried with backoff. */
+export const IMPORT_JOB_OPTIONS = (importId: string) => ({
+  jobId: `import-${importId}`,
+  attempts: 3,
+  backoff: { type: 'exponential' as const, delay: 5000 },
+});
 
 /** A problem with the file itself: reported to the person as it is. */
 export class ImportFileError extends Error {}

@@ -1,8 +1,8 @@
-import { BadRequestException, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { ALL_STAFF, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
-import { EvidenceImportsService } from './evidence-imports.service.js';
+import { EvidenceImportsService, IMPORT_JOB_OPTIONS } from './evidence-imports.service.js';
 import { QUEUE } from '../queues/queue-names.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 
@@ -22,11 +22,10 @@ export class EvidenceController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @UseInterceptors(FileInterceptor('file'))
-  async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
-    if (!file) throw new BadRequestException('Send the call-records CSV as a multipart field named "file"');
-    const id = await this.imports.create('calls', file.path, file.originalname, { type: 'staff', id: staff.userId }, true);
-    await this.producer.add(QUEUE.evidence, 'import-calls', { importId: id }, { jobId: `import-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
-    return { id, status: 'queued' };
+  upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
+    return this.imports.acceptUpload('calls', file, staff.userId, (id) =>
+      this.producer.add(QUEUE.evidence, 'import-calls', { importId: id }, IMPORT_JOB_OPTIONS(id)),
+    );
   }
 
   @Get()

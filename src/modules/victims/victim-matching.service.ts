@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { newReferenceCodes } from '../../common/reference-code.js';
 import { PRIORITY_SCORE_SQL } from '../../common/scoring.js';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -48,7 +46,6 @@ export class VictimMatchingService {
   private readonly logger = new Logger(VictimMatchingService.name);
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
   ) {}

@@ -1,9 +1,9 @@
-import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { ALL_STAFF, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
 import { AuditService } from '../audit/audit.service.js';
-import { EvidenceImportsService } from '../evidence/evidence-imports.service.js';
+import { EvidenceImportsService, IMPORT_JOB_OPTIONS } from '../evidence/evidence-imports.service.js';
 import { QUEUE } from '../queues/queue-names.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { VictimQueryDto } from './victims.dto.js';
@@ -57,11 +57,10 @@ export class ContactImportsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @UseInterceptors(FileInterceptor('file'))
-  async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
-    if (!file) throw new BadRequestException('Send the contacts CSV as a multipart field named "file"');
-    const id = await this.imports.create('contacts', file.path, file.originalname, { type: 'staff', id: staff.userId }, true);
-    await this.producer.add(QUEUE.victims, 'import-contacts', { importId: id }, { jobId: `import-${id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
-    return { id, status: 'queued' };
+  upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
+    return this.imports.acceptUpload('contacts', file, staff.userId, (id) =>
+      this.producer.add(QUEUE.victims, 'import-contacts', { importId: id }, IMPORT_JOB_OPTIONS(id)),
+    );
   }
 
   @Get(':id')
