@@ -11,6 +11,7 @@ export function callImportSpec(): ImportSpec<CallColumn> {
     table: 'call_records',
     copyColumns: CALL_COPY_COLUMNS,
     importKey: 'no',
+    partitionPerImport: true,
     rows: { module: __filename, factory: 'makeCallRow', make: makeCallRow },
     async context(client: Client) {
       const { rows } = await client.query<{ caller_e164: string; institution_id: number }>(

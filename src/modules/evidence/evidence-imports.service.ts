@@ -50,6 +50,11 @@ export interface ImportSpec<K extends string> {
   /** What row() receives to tag its rows: the import's uuid (default) or its number. */
   importKey?: 'id' | 'no';
   /**
+   * The table is partitioned by import number: load a new partition of its own with
+   * COPY … FREEZE and attach it before commit.
+   */
+  partitionPerImport?: boolean;
+  /**
    * The row rule, as a factory exported by a module (so parse workers can load it):
    * factory(context) returns (fields, index, width, importKey, line) → COPY line or
    * rejection.
@@ -204,8 +209,16 @@ export class EvidenceImportsService {
       const hash = createHash('sha256');
       // The COPY starts only once the header is known good, so a wrong file never opens one.
       let copyDone: Promise<void> = Promise.resolve();
+      const target = spec.partitionPerImport ? `${spec.table}_${key}` : spec.table;
+      if (spec.partitionPerImport) {
+        if (!/^\d+$/.test(key)) throw new Error('a partitioned import needs its import number as key');
+        await client.query(`CREATE TABLE ${target} (LIKE ${spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        // Matching the partition bound lets ATTACH skip scanning the rows again.
+        await client.query(`ALTER TABLE ${target} ADD CONSTRAINT ${target}_import CHECK (import_no = ${key})`);
+      }
       const startCopy = () => {
-        const stream = client.query(copyFrom(`COPY ${spec.table} (${spec.copyColumns.join(', ')}) FROM STDIN`));
+        const freeze = spec.partitionPerImport ? ' WITH (FREEZE)' : '';
+        const stream = client.query(copyFrom(`COPY ${target} (${spec.copyColumns.join(', ')}) FROM STDIN${freeze}`));
         copyDone = new Promise<void>((resolve, reject) => {
           stream.on('finish', resolve);
           stream.on('error', reject);
@@ -275,6 +288,9 @@ export class EvidenceImportsService {
       if (earlier) {
         await client.query('ROLLBACK');
         return this.markDuplicate(id, sha256, earlier.id);
+      }
+      if (spec.partitionPerImport) {
+        await client.query(`ALTER TABLE ${spec.table} ATTACH PARTITION ${target} FOR VALUES IN (${key})`);
       }
       const summary = (await spec.finish?.(client, id)) ?? {};
       await client.query(
