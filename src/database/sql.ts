@@ -3,6 +3,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 type Runner = DataSource | EntityManager;
 
 /**
+ * Anything that runs a parameterised statement: a DataSource, a transaction's
+ * EntityManager or a raw pg Client (imports and matching hold their own connections).
+ */
+export interface SqlRunner {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
  * Runs SQL and returns its rows whatever the statement: TypeORM's postgres driver
  * answers UPDATE/DELETE with [rows, count] but SELECT/INSERT with rows.
  */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { SqlRunner } from '../../database/sql.js';
 import { ActorType } from './audit-event.entity.js';
 
 export interface Actor {
@@ -29,8 +30,8 @@ export const SYSTEM_ACTOR: Actor = { type: 'system', id: null };
 export class AuditService {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  async record(entry: AuditEntry, manager: EntityManager = this.ds.manager): Promise<void> {
-    await manager.query(
+  async record(entry: AuditEntry, runner: SqlRunner = this.ds): Promise<void> {
+    await runner.query(
       `INSERT INTO audit_events (actor_type, actor_id, action, subject_type, subject_id, details, ip)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [

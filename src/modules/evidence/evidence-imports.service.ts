@@ -158,6 +158,14 @@ export class EvidenceImportsService {
     }
   }
 
+  private completedWithHash(kind: ImportKind, sha256: string): Promise<{ id: string } | undefined> {
+    return queryOne<{ id: string }>(
+      this.ds,
+      `SELECT id FROM evidence_imports WHERE kind = $1 AND file_sha256 = $2 AND status = 'completed'`,
+      [kind, sha256],
+    );
+  }
+
   private async markDuplicate(id: string, sha256: string, earlierId: string): Promise<ImportView> {
     await this.ds.query(
       `UPDATE evidence_imports SET status = 'duplicate', file_sha256 = $2, duplicate_of = $3, finished_at = now(),
@@ -280,11 +288,7 @@ export class EvidenceImportsService {
       copy = null;
       report(true);
       const sha256 = hash.digest('hex');
-      const earlier = await queryOne<{ id: string }>(
-        this.ds,
-        `SELECT id FROM evidence_imports WHERE kind = $1 AND file_sha256 = $2 AND status = 'completed'`,
-        [spec.kind, sha256],
-      );
+      const earlier = await this.completedWithHash(spec.kind, sha256);
       if (earlier) {
         await client.query('ROLLBACK');
         return this.markDuplicate(id, sha256, earlier.id);
@@ -300,18 +304,17 @@ export class EvidenceImportsService {
           WHERE id = $1`,
         [id, counts.total, counts.accepted, counts.rejected, JSON.stringify(samples), JSON.stringify(byReason), JSON.stringify(summary), input.bytesRead, sha256],
       );
-      await client.query(
-        `INSERT INTO audit_events (actor_type, action, subject_type, subject_id, details)
-         VALUES ('system', $1, 'evidence_import', $2, $3)`,
-        [`evidence.${spec.kind}_import_completed`, id, JSON.stringify({ sha256, rows: counts, ...summary })],
+      await this.audit.record(
+        { actor: { type: 'system' }, action: `evidence.${spec.kind}_import_completed`, subjectType: 'evidence_import', subjectId: id, details: { sha256, rows: counts, ...summary } },
+        client,
       );
       try {
         await client.query('COMMIT');
       } catch (err) {
         // Two imports of the same content raced: the unique index lets one complete.
         if ((err as { code?: string }).code === '23505') {
-          const earlier = await queryOne<{ id: string }>(this.ds, `SELECT id FROM evidence_imports WHERE kind = $1 AND file_sha256 = $2 AND status = 'completed'`, [spec.kind, sha256]);
-          if (earlier) return this.markDuplicate(id, sha256, earlier.id);
+          const winner = await this.completedWithHash(spec.kind, sha256);
+          if (winner) return this.markDuplicate(id, sha256, winner.id);
         }
         throw err;
       }

@@ -5,6 +5,7 @@ import { newReferenceCodes } from '../../common/reference-code.js';
 import { PRIORITY_SCORE_SQL } from '../../common/scoring.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
+import type { SqlRunner } from '../../database/sql.js';
 import { Actor, AuditService } from '../audit/audit.service.js';
 
 export interface MatchResult {
@@ -154,7 +155,7 @@ export class VictimMatchingService {
  * email wins (else the latest row), and channels follow: SMS for mobiles, email when
  * an address is known. Exported so a contacts import can enrich victims at once.
  */
-export async function refreshContactDetails(m: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, importId?: string): Promise<void> {
+export async function refreshContactDetails(m: SqlRunner, importId?: string): Promise<void> {
   await m.query(
     `
     WITH best AS (
