@@ -1,5 +1,4 @@
 import { parse as parseSync } from 'csv-parse/sync';
-import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
 
@@ -10,11 +9,6 @@ export interface Rejection {
   value?: string;
 }
 
-export interface CsvRecord {
-  /** 1-based physical line number where the record starts (the header is line 1). */
-  line: number;
-  fields: string[];
-}
 
 /**
  * Splits CSV text into records as it arrives, calling onRecord(fields, line) for each
@@ -115,23 +109,6 @@ export class CsvSplitter {
     }
     this.onRecord(parseQuoted(raw), this.line);
   }
-}
-
-/** The records of a stream, a batch per chunk read (for callers that prefer iteration). */
-export async function* readCsvBatches(input: Readable, onBytes?: (chunk: Buffer) => void): AsyncGenerator<CsvRecord[]> {
-  let batch: CsvRecord[] = [];
-  const splitter = new CsvSplitter((fields, line) => batch.push({ line, fields }));
-  for await (const bytes of input as AsyncIterable<Buffer | string>) {
-    const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    onBytes?.(buf);
-    splitter.pushBytes(buf);
-    if (batch.length) {
-      yield batch;
-      batch = [];
-    }
-  }
-  splitter.end();
-  if (batch.length) yield batch;
 }
 
 function countQuotes(s: string): number {

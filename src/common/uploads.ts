@@ -1,4 +1,6 @@
-import type { MulterModuleOptions } from '@nestjs/platform-express';
+import { applyDecorators, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor, type MulterModuleOptions } from '@nestjs/platform-express';
+import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { diskStorage } from 'multer';
@@ -20,4 +22,18 @@ export function multerOptions(config: AppConfig): MulterModuleOptions {
     }),
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 5 },
   };
+}
+
+/**
+ * POST of one CSV as the multipart field "file", answered 202 once it is saved: the
+ * route shape every import upload shares. Access stays declared on the route itself.
+ */
+export function CsvUploadRoute(): MethodDecorator {
+  return applyDecorators(
+    Post(),
+    HttpCode(202),
+    ApiConsumes('multipart/form-data'),
+    ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } }),
+    UseInterceptors(FileInterceptor('file')),
+  );
 }

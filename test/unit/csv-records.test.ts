@@ -1,13 +1,33 @@
 import { Readable } from 'node:stream';
 import { parse as parseSync } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { copyText, CsvRecord, mapHeader, readCsvBatches } from '../../src/common/csv-records.js';
+import { copyText, CsvSplitter, mapHeader } from '../../src/common/csv-records.js';
 import { isoTimestamp } from '../../src/common/timestamps.js';
 import { CALL_COLUMNS, CallColumn, CallerLookup, callRowToCopy } from '../../src/modules/evidence/call-record-row.js';
 import { CONTACT_COLUMNS, ContactColumn, contactRowToCopy } from '../../src/modules/victims/contact-import.spec.js';
 
 // ---------------------------------------------------------------------------
 // helpers
+
+interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+/** CsvSplitter over a stream, a batch of records per chunk read (as the importer feeds it). */
+async function* readCsvBatches(input: Readable): AsyncGenerator<CsvRecord[]> {
+  let batch: CsvRecord[] = [];
+  const splitter = new CsvSplitter((fields, line) => batch.push({ line, fields }));
+  for await (const bytes of input as AsyncIterable<Buffer | string>) {
+    splitter.pushBytes(typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    if (batch.length) {
+      yield batch;
+      batch = [];
+    }
+  }
+  splitter.end();
+  if (batch.length) yield batch;
+}
 
 /** A byte stream of `text`, in chunks of `size` bytes (the whole text at once by default). */
 function byteStream(text: string | Buffer, size = Infinity): Readable {

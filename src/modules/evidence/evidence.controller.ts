@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, UploadedFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CsvUploadRoute } from '../../common/uploads.js';
 import { ALL_STAFF, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
 import { EvidenceImportsService, IMPORT_JOB_OPTIONS } from './evidence-imports.service.js';
 import { QUEUE } from '../queues/queue-names.js';
@@ -16,12 +16,8 @@ export class EvidenceController {
   ) {}
 
   /** Streams the upload to disk; a worker imports it. Poll GET /api/evidence/imports/:id. */
-  @Post()
-  @HttpCode(202)
+  @CsvUploadRoute()
   @Roles(...OPERATORS_AND_UP)
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
-  @UseInterceptors(FileInterceptor('file'))
   upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
     return this.imports.acceptUpload('calls', file, staff.userId, (id) =>
       this.producer.add(QUEUE.evidence, 'import-calls', { importId: id }, IMPORT_JOB_OPTIONS(id)),

@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Param, Post, Query, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, UploadedFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CsvUploadRoute } from '../../common/uploads.js';
 import { ALL_STAFF, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EvidenceImportsService, IMPORT_JOB_OPTIONS } from '../evidence/evidence-imports.service.js';
@@ -51,12 +51,8 @@ export class ContactImportsController {
     private readonly producer: QueueProducer,
   ) {}
 
-  @Post()
-  @HttpCode(202)
+  @CsvUploadRoute()
   @Roles(...OPERATORS_AND_UP)
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
-  @UseInterceptors(FileInterceptor('file'))
   upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal) {
     return this.imports.acceptUpload('contacts', file, staff.userId, (id) =>
       this.producer.add(QUEUE.victims, 'import-contacts', { importId: id }, IMPORT_JOB_OPTIONS(id)),
