@@ -10,6 +10,9 @@ import { AccessGuardModule, AuthApiModule, AuthModule } from './modules/auth/aut
 import { EvidenceApiModule, EvidenceWorkerModule } from './modules/evidence/evidence.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { VictimsApiModule, VictimsWorkerModule } from './modules/victims/victims.module.js';
+import { SuppressionsApiModule } from './modules/suppressions/suppressions.module.js';
+import { CampaignsApiModule } from './modules/campaigns/campaigns.module.js';
+import { SettingsApiModule } from './modules/settings/settings.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
 import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
@@ -38,6 +41,9 @@ const API_MODULES: Array<Type | DynamicModule> = [
   MetricsModule,
   EvidenceApiModule,
   VictimsApiModule,
+  SuppressionsApiModule,
+  CampaignsApiModule,
+  SettingsApiModule,
 ];
 
 /** BullMQ processors and schedulers. */

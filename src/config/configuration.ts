@@ -46,6 +46,9 @@ export interface AppConfig {
   loginLockMinutes: number;
   shutdownTimeoutMs: number;
   importParallelMinBytes: number;
+  /** Most messages one person may get, across campaigns, within frequencyCapDays. */
+  frequencyCapMax: number;
+  frequencyCapDays: number;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +208,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 10 * 60_000),
     // Files this big are parsed on worker threads too; smaller ones are not worth their start-up.
     importParallelMinBytes: r.int('IMPORT_PARALLEL_MIN_BYTES', 32 << 20, 0, Number.MAX_SAFE_INTEGER),
+    frequencyCapMax: r.int('FREQUENCY_CAP_MAX', 2, 1, 100),
+    frequencyCapDays: r.int('FREQUENCY_CAP_DAYS', 7, 1, 365),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -5,6 +5,7 @@ import type { StaffPrincipal } from '../../common/access.js';
 import { maskEmail, maskPhone } from '../../common/pii.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
+import { victimFilterSql } from './victim-filters.js';
 import { VictimQueryDto } from './victims.dto.js';
 
 interface VictimRow {
@@ -43,13 +44,7 @@ export class VictimsService {
   async list(q: VictimQueryDto, staff: StaffPrincipal) {
     const limit = q.limit ?? 50;
     const params: unknown[] = [];
-    const where: string[] = [];
-    if (q.minLongestCallSeconds !== undefined) where.push(`longest_call_seconds >= $${params.push(q.minLongestCallSeconds)}`);
-    if (q.institution) where.push(`institutions @> ARRAY[$${params.push(q.institution)}]::text[]`);
-    if (q.status) where.push(`status = $${params.push(q.status)}`);
-    if (q.channel) where.push(`channels @> ARRAY[$${params.push(q.channel)}]::text[]`);
-    if (q.calledAfter) where.push(`last_call_at >= $${params.push(q.calledAfter)}`);
-    if (q.calledBefore) where.push(`first_call_at < $${params.push(q.calledBefore)}`);
+    const where = victimFilterSql(q, params);
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       where.push(`(priority_score, id) < ($${params.push(c.score)}, $${params.push(c.id)}::uuid)`);

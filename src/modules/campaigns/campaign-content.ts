@@ -1,0 +1,115 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { checkContent, type ContentPolicy, type Violation } from '../../common/content-rules.js';
+import { analyseSms } from '../../common/sms-segments.js';
+import { longestRendering, renderTemplate, reportUrlFor, unknownPlaceholders } from '../../common/template.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import type { Channel } from './campaigns.dto.js';
+
+/** What the placeholders become in a preview. */
+export const SAMPLE_REFERENCE = 'K7MP4QX9RT2W';
+const FALLBACK_INSTITUTION = 'your bank';
+
+export interface TemplateTexts {
+  channel: Channel;
+  body: string;
+  subject?: string;
+}
+
+export interface ChannelViolation extends Violation {
+  channel: Channel;
+}
+
+/**
+ * Template content: previews (rendered text, encoding, segments, suggested
+ * replacements, violations) and the content rules applied when a campaign is saved.
+ * The policy comes from configuration plus the institutions' names, since the longest
+ * name decides the longest SMS.
+ */
+@Injectable()
+export class CampaignContent {
+  private institutions: { names: string[]; at: number } | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+  ) {}
+
+  get reportUrl(): string {
+    return reportUrlFor(this.config.publicBaseUrl);
+  }
+
+  async policy(): Promise<ContentPolicy> {
+    const names = await this.institutionNames();
+    const longest = names.reduce((a, b) => (b.length > a.length ? b : a), FALLBACK_INSTITUTION);
+    return {
+      orgName: this.config.orgName,
+      allowedLinkDomains: this.config.allowedLinkDomains,
+      smsMaxSegments: this.config.smsMaxSegments,
+      reportUrl: this.reportUrl,
+      longestInstitutionName: longest,
+    };
+  }
+
+  /** POST /api/templates/preview. An unknown placeholder is a 400; other rules are listed. */
+  async preview(t: TemplateTexts) {
+    const unknown = [...unknownPlaceholders(t.body), ...unknownPlaceholders(t.subject ?? '')];
+    if (unknown.length > 0) {
+      throw new BadRequestException(
+        `Unknown placeholder(s) ${unknown.map((n) => `((${n}))`).join(', ')}; the known ones are ((reference)), ((report_url)) and ((institution))`,
+      );
+    }
+    const policy = await this.policy();
+    const names = await this.institutionNames();
+    const sample = { reference: SAMPLE_REFERENCE, report_url: this.reportUrl, institution: names[0] ?? FALLBACK_INSTITUTION };
+    const rendered = { subject: t.subject === undefined ? undefined : renderTemplate(t.subject, sample), body: renderTemplate(t.body, sample) };
+    const violations = checkContent(t, policy);
+    if (t.channel === 'email') {
+      return { channel: t.channel, rendered, characters: rendered.body.length, violations };
+    }
+    const now = analyseSms(rendered.body);
+    const worst = analyseSms(longestRendering(t.body, { reportUrl: this.reportUrl, institutionNames: names.length ? names : [FALLBACK_INSTITUTION] }));
+    return {
+      channel: t.channel,
+      rendered,
+      encoding: now.encoding,
+      characters: now.characters,
+      segments: now.segments,
+      longest: { characters: worst.characters, segments: worst.segments, maxSegments: this.config.smsMaxSegments },
+      nonGsmCharacters: now.nonGsmCharacters,
+      violations,
+    };
+  }
+
+  /** Every rule a campaign's templates break, per channel; empty when it may be saved. */
+  async violations(templates: TemplateTexts[]): Promise<ChannelViolation[]> {
+    const policy = await this.policy();
+    return templates.flatMap((t) => checkContent(t, policy).map((v) => ({ ...v, channel: t.channel })));
+  }
+
+  /** Institution names, by code, for rendering ((institution)); refreshed every minute. */
+  async institutionNames(): Promise<string[]> {
+    if (!this.institutions || Date.now() - this.institutions.at > 60_000) {
+      const rows: Array<{ name: string }> = await this.ds.query(`SELECT name FROM institutions ORDER BY name`);
+      this.institutions = { names: rows.map((r) => r.name), at: Date.now() };
+    }
+    return this.institutions.names;
+  }
+
+  async institutionNameByCode(): Promise<Map<string, string>> {
+    const rows: Array<{ code: string; name: string }> = await this.ds.query(`SELECT code, name FROM institutions`);
+    return new Map(rows.map((r) => [r.code, r.name]));
+  }
+
+  /** The values a victim's message is rendered with. */
+  valuesFor(referenceCode: string, institutionCodes: readonly string[], names: ReadonlyMap<string, string>) {
+    const first = institutionCodes[0];
+    return {
+      reference: referenceCode,
+      report_url: this.reportUrl,
+      institution: (first !== undefined ? names.get(first) : undefined) ?? FALLBACK_INSTITUTION,
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { SettingsModule } from '../settings/settings.module.js';
+import { CampaignContent } from './campaign-content.js';
+import { CampaignLaunchService } from './campaign-launch.service.js';
+import { CampaignsController, TemplatesController } from './campaigns.controller.js';
+import { CampaignsService } from './campaigns.service.js';
+
+/** Campaigns: templates and content rules, the approval state machine, audience and launch. */
+@Module({
+  imports: [SettingsModule],
+  providers: [CampaignContent, CampaignsService, CampaignLaunchService],
+  exports: [CampaignContent, CampaignsService, CampaignLaunchService],
+})
+export class CampaignsModule {}
+
+@Module({ imports: [CampaignsModule], controllers: [CampaignsController, TemplatesController] })
+export class CampaignsApiModule {}

@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { SUPPRESSION_CHANNELS, SuppressionChannel } from './suppression-address.js';
+
+/** Every reason a suppression can carry; provider_opt_out is set only by provider webhooks. */
+export const SUPPRESSION_REASONS = ['opt_out', 'hard_bounce', 'do_not_contact', 'complaint', 'provider_opt_out'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** The reasons staff may give, by API or CSV import. */
+export const STAFF_SUPPRESSION_REASONS = ['opt_out', 'hard_bounce', 'do_not_contact', 'complaint'] as const;
+export type StaffSuppressionReason = (typeof STAFF_SUPPRESSION_REASONS)[number];
+
+export class CreateSuppressionDto {
+  @ApiProperty({ enum: SUPPRESSION_CHANNELS })
+  @IsIn(SUPPRESSION_CHANNELS, { message: 'channel must be sms or email' })
+  channel!: SuppressionChannel;
+
+  @ApiProperty({ description: 'A phone number in any usual written form (sms) or an email address (email)', maxLength: 320 })
+  @IsDefined({ message: 'address is required' })
+  // class-validator runs these bottom-up (IsDefined always first): the type before the length.
+  @MaxLength(320, { message: 'address must be at most 320 characters' })
+  @IsString({ message: 'address must be text' })
+  address!: string;
+
+  @ApiProperty({ enum: STAFF_SUPPRESSION_REASONS })
+  @IsIn(STAFF_SUPPRESSION_REASONS, { message: `reason must be one of ${STAFF_SUPPRESSION_REASONS.join(', ')}` })
+  reason!: StaffSuppressionReason;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @MaxLength(500, { message: 'note must be at most 500 characters' })
+  @IsString({ message: 'note must be text' })
+  note?: string;
+}
+
+export class SuppressionQueryDto {
+  @ApiPropertyOptional({ enum: SUPPRESSION_CHANNELS })
+  @IsOptional() @IsIn(SUPPRESSION_CHANNELS, { message: 'channel must be sms or email' })
+  channel?: SuppressionChannel;
+
+  @ApiPropertyOptional({ enum: SUPPRESSION_REASONS })
+  @IsOptional() @IsIn(SUPPRESSION_REASONS, { message: `reason must be one of ${SUPPRESSION_REASONS.join(', ')}` })
+  reason?: SuppressionReason;
+
+  @ApiPropertyOptional({ description: 'Exactly this address, in any written form (normalised before matching)' })
+  @IsOptional() @MaxLength(320, { message: 'address must be at most 320 characters' }) @IsString({ message: 'address must be text' })
+  address?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional() @IsString() @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 500' }) @Max(500, { message: 'limit must be a whole number from 1 to 500' })
+  limit?: number;
+}
