@@ -58,22 +58,25 @@ export function drain(start: Date, workMs: number, window: SendWindow): Date | n
   return null;
 }
 
-/** The first instant after `t` (inside the window) at which the window is closed. */
+/**
+ * The first instant after `t` (inside the window) at which the window is closed. Windows
+ * open and close on whole minutes, and a closed gap can be as short as one (or made
+ * short by a DST change), so each minute is checked; at most eight days of them.
+ */
 function windowClose(t: number, window: SendWindow): number {
   const MIN = 60_000;
-  // Windows are whole minutes: walk by hours, then back by minutes.
   let probe = Math.floor(t / MIN) * MIN + MIN;
-  let steps = 0;
-  while (isWithinWindow(new Date(probe), window) && steps++ < 24 * 8) probe += 60 * MIN;
-  let back = probe;
-  while (back - MIN > t && !isWithinWindow(new Date(back - MIN), window)) back -= MIN;
-  return back;
+  const limit = t + 8 * 86_400_000;
+  while (probe < limit && isWithinWindow(new Date(probe), window)) probe += MIN;
+  return probe;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export function formatLocal(d: Date, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false,
+    timeZone: timezone, weekday: 'short', day: 'numeric', month: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
   }).formatToParts(d);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('weekday')} ${get('day')} ${get('month')}, ${get('hour')}:${get('minute')}`;
+  return `${get('weekday')} ${Number(get('day'))} ${MONTHS[Number(get('month')) - 1]}, ${get('hour')}:${get('minute')}`;
 }
