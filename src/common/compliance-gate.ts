@@ -343,7 +343,17 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+// A launch asks about the same instant for every recipient: remember the last answer.
+let lastWallClock: { instant: number; timezone: string; value: WallClock } | undefined;
+
 function wallClock(instant: number, timezone: string): WallClock {
+  if (lastWallClock && lastWallClock.instant === instant && lastWallClock.timezone === timezone) return lastWallClock.value;
+  const value = computeWallClock(instant, timezone);
+  lastWallClock = { instant, timezone, value };
+  return value;
+}
+
+function computeWallClock(instant: number, timezone: string): WallClock {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timezone).formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);

@@ -100,7 +100,7 @@ export async function launchBench(opts: { messages: number; databaseUrl: string;
       { name: `raw INSERT … SELECT of ${n.toLocaleString('en-GB')} rows`, value: rawInsert, unit: 's' },
       { name: `raw BullMQ addBulk of ${n.toLocaleString('en-GB')} jobs`, value: n / rawEnqueue, unit: 'jobs/s' },
       { name: 'campaign preview (audience planned through the gate, ETA)', value: previewSeconds, unit: 's' },
-      { name: `launch: ${n.toLocaleString('en-GB')} messages (rows + events + jobs), via HTTP`, value: launchSeconds, unit: 's', budget: '≤ 15', ok: launchSeconds <= 15 },
+      { name: `launch: ${n.toLocaleString('en-GB')} messages (rows + jobs), via HTTP`, value: launchSeconds, unit: 's', budget: '≤ 15', ok: launchSeconds <= 15 },
       { name: '  of which rows planned and written (in its transaction)', value: Number(launched.launch.materialisedSeconds), unit: 's' },
       { name: 'launch time / (raw insert + raw addBulk)', value: launchSeconds / floor, unit: '×' },
       { name: 'peak RSS of the api process', value: peakRss / 1024, unit: 'MB' },

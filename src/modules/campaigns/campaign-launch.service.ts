@@ -97,6 +97,7 @@ export class CampaignLaunchService {
     const launched = await this.ds.transaction(async (m) => {
       const c = await this.campaigns.lock(m, id);
       const to = this.campaigns.check('launch', c, staff);
+      await planningSession(m);
       const ctx = this.context(c, to);
       const names = await this.content.institutionNameByCode();
       const plan = await this.walk(m, ctx, async (rows, candidates) => this.insert(m, ctx, rows, candidates, names));
@@ -128,7 +129,10 @@ export class CampaignLaunchService {
       ? campaign.start_at && campaign.start_at > new Date() ? 'scheduled' : 'running'
       : campaign.status;
     const ctx = this.context(campaign, planningStatus);
-    const plan = await this.walk(this.ds.manager, ctx, async () => undefined);
+    const plan = await this.ds.transaction('REPEATABLE READ', async (m) => {
+      await planningSession(m);
+      return this.walk(m, ctx, async () => undefined);
+    });
     const rates = await this.rates.get();
     const backlog = await this.backlog();
     const eta = estimateFinish({
@@ -155,26 +159,31 @@ export class CampaignLaunchService {
    * or when Redis lost its data). Returns how many jobs were offered.
    */
   async enqueueQueued(campaignId: string): Promise<number> {
-    let last = '0';
-    let offered = 0;
-    for (;;) {
-      const rows = await queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
+    const page = (after: string) =>
+      queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
         this.ds,
         `SELECT id, channel, not_before FROM messages
           WHERE campaign_id = $1 AND status = 'queued' AND id > $2 ORDER BY id LIMIT ${ENQUEUE_BATCH}`,
-        [campaignId, last],
+        [campaignId, after],
       );
-      if (rows.length === 0) return offered;
+    let offered = 0;
+    let rows = await page('0');
+    while (rows.length > 0) {
+      // The next page is read from Postgres while this one goes to Redis.
+      const next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1]!.id) : Promise.resolve([]);
       const now = Date.now();
-      for (const channel of ['sms', 'email'] as const) {
-        const jobs = rows
-          .filter((r) => r.channel === channel)
-          .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, now) }));
-        if (jobs.length > 0) await this.producer.addBulk(channel === 'sms' ? QUEUE.sms : QUEUE.email, jobs);
-      }
+      await Promise.all(
+        (['sms', 'email'] as const).map((channel) => {
+          const jobs = rows
+            .filter((r) => r.channel === channel)
+            .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, now) }));
+          return jobs.length > 0 ? this.producer.addBulk(channel === 'sms' ? QUEUE.sms : QUEUE.email, jobs) : undefined;
+        }),
+      );
       offered += rows.length;
-      last = rows[rows.length - 1]!.id;
+      rows = await next;
     }
+    return offered;
   }
 
   private context(campaign: CampaignRow, status: CampaignStatus): PlanContext {
@@ -254,7 +263,10 @@ export class CampaignLaunchService {
     );
   }
 
-  /** Writes one chunk's messages and their first event, set-based. */
+  /**
+   * Writes one chunk's messages, set-based. The row holds the launch's decision (status,
+   * block reason, not before); message_events records what happens to it from then on.
+   */
   private async insert(m: EntityManager, ctx: PlanContext, rows: PlannedMessage[], candidates: Map<string, Candidate>, names: Map<string, string>) {
     if (rows.length === 0) return;
     const c = ctx.campaign;
@@ -272,18 +284,11 @@ export class CampaignLaunchService {
       }
     }
     await m.query(
-      `WITH planned AS (
-         SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-                  AS t (victim_id, channel, address, status, block_reason, subject, body, not_before)),
-       inserted AS (
-         INSERT INTO messages (campaign_id, victim_id, channel, address, status, block_reason, subject, body, not_before, queued_at)
-         SELECT $1, victim_id, channel, address, status, block_reason, subject, body, not_before,
-                CASE WHEN status = 'queued' THEN now() END
-           FROM planned
-         ON CONFLICT (campaign_id, victim_id, channel) DO NOTHING
-         RETURNING id, status, block_reason, not_before)
-       INSERT INTO message_events (message_id, status, detail)
-       SELECT id, status, jsonb_strip_nulls(jsonb_build_object('reason', block_reason, 'notBefore', not_before)) FROM inserted`,
+      `INSERT INTO messages (campaign_id, victim_id, channel, address, status, block_reason, subject, body, not_before, queued_at)
+       SELECT $1, victim_id, channel, address, status, block_reason, subject, body, not_before, CASE WHEN status = 'queued' THEN now() END
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+              AS t (victim_id, channel, address, status, block_reason, subject, body, not_before)
+       ON CONFLICT (campaign_id, victim_id, channel) DO NOTHING`,
       [
         c.id,
         rows.map((r) => r.victimId),
@@ -315,6 +320,14 @@ export class CampaignLaunchService {
     const worst = analyseSms(longestRendering(body, { reportUrl: this.content.reportUrl, institutionNames: names }));
     return { encoding: worst.encoding, longestCharacters: worst.characters, segmentsPerMessage: worst.segments };
   }
+}
+
+/**
+ * The audience is read in chunks by index: JIT compilation (triggered by the lateral
+ * join's large cost estimate) would cost more per chunk than the query itself.
+ */
+async function planningSession(m: EntityManager): Promise<void> {
+  await m.query(`SET LOCAL jit = off`);
 }
 
 /**
