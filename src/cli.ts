@@ -13,6 +13,8 @@ import { ContactsImportCommand, EvidenceImportCommand } from './cli/evidence-imp
 import { VictimsMatchCommand } from './cli/victims-match.command.js';
 import { EvidenceModule } from './modules/evidence/evidence.module.js';
 import { VictimsModule } from './modules/victims/victims.module.js';
+import { CampaignsModule } from './modules/campaigns/campaigns.module.js';
+import { QueuesModule } from './modules/queues/queues.module.js';
 import { pinoParams } from './common/logging.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import { AppConfig, ConfigError, loadConfig } from './config/configuration.js';
@@ -40,8 +42,10 @@ function cliModule(config: AppConfig) {
       TypeOrmModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (c: AppConfig) => dataSourceOptions(c.databaseUrl) }),
       AuditModule,
       AuthModule,
+      QueuesModule.forRoot(),
       EvidenceModule,
       VictimsModule,
+      CampaignsModule,
     ],
     providers: COMMANDS,
   })

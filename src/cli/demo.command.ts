@@ -9,6 +9,12 @@ import { SYSTEM_ACTOR } from '../modules/audit/audit.service.js';
 import { EvidenceImportsService } from '../modules/evidence/evidence-imports.service.js';
 import { InstitutionsService } from '../modules/evidence/institutions.service.js';
 import { VictimMatchingService } from '../modules/victims/victim-matching.service.js';
+import { randomBytes } from 'node:crypto';
+import type { StaffPrincipal } from '../common/access.js';
+import { AuthService } from '../modules/auth/auth.service.js';
+import type { StaffRole } from '../modules/auth/staff-user.entity.js';
+import { CampaignLaunchService } from '../modules/campaigns/campaign-launch.service.js';
+import { CampaignsService } from '../modules/campaigns/campaigns.service.js';
 import { CliError, printJson } from './cli-error.js';
 import { importFile, importSummary } from './evidence-import.command.js';
 import { progressBar } from './progress.js';
@@ -32,6 +38,9 @@ export class DemoCommand extends CommandRunner {
     private readonly imports: EvidenceImportsService,
     private readonly institutions: InstitutionsService,
     private readonly matching: VictimMatchingService,
+    private readonly auth: AuthService,
+    private readonly campaigns: CampaignsService,
+    private readonly launcher: CampaignLaunchService,
     @InjectDataSource() private readonly ds: DataSource,
   ) {
     super();
@@ -71,8 +80,12 @@ export class DemoCommand extends CommandRunner {
               count(*) FILTER (WHERE 'email' = ANY (channels))::int AS email
          FROM victims`,
     );
+    say('5. A warning campaign: written by an operator, approved by a supervisor, launched');
+    const campaign = await this.campaign(outDir, say);
+
     printJson({
       dataSet: outDir,
+      campaign,
       imports: { calls: importSummary(calls), contacts: importSummary(contacts) },
       victims: {
         found: reach.victims,
@@ -91,6 +104,54 @@ export class DemoCommand extends CommandRunner {
         channels: v.channels,
       })),
     });
+  }
+
+  /**
+   * Two people, as the rules require: a demo operator writes and submits, a demo
+   * supervisor approves and launches. One campaign per data set: running the demo
+   * again shows the campaign already launched instead of warning everyone twice.
+   */
+  private async campaign(outDir: string, say: (s: string) => void) {
+    const name = `Demo warning (${path.basename(outDir)})`;
+    const [existing] = await this.ds.query(`SELECT id FROM campaigns WHERE name = $1 AND launched_at IS NOT NULL ORDER BY created_at DESC LIMIT 1`, [name]);
+    if (existing) {
+      say('   launched by an earlier run: not launched twice');
+      const c = await this.campaigns.get(existing.id);
+      return { id: c.id, status: c.status, audience: c.audienceSize, launch: c.launch };
+    }
+    const operator = await this.demoStaff('operator');
+    const supervisor = await this.demoStaff('supervisor');
+    const draft = await this.campaigns.create(
+      {
+        name,
+        channels: ['sms', 'email'],
+        channelStrategy: 'first_available',
+        audience: { minLongestCallSeconds: 60 },
+        sms: {
+          body: 'City Police: we are warning people called by fraudsters pretending to be ((institution)). We will never ask for your PIN or passwords. Ref ((reference)). ((report_url))',
+        },
+        email: {
+          subject: 'City Police: calls from fraudsters pretending to be ((institution))',
+          body: 'City Police is contacting people who received calls from fraudsters pretending to be ((institution)).\n\nIf you lost money, tell us at ((report_url)) with your reference ((reference)). We will never ask for your PIN, passwords or card details.',
+        },
+      },
+      operator,
+      null,
+    );
+    await this.campaigns.move(draft.id, 'submit', operator, null);
+    await this.campaigns.move(draft.id, 'approve', supervisor, null);
+    const preview = await this.launcher.preview(draft.id);
+    say(`   audience ${preview.audience.toLocaleString()} victims with a call over a minute; ${preview.eta.text} at the current provider rates`);
+    const launched = await this.launcher.launch(draft.id, supervisor, null);
+    say(`   ${launched.status}: ${launched.enqueued.toLocaleString()} messages queued for the workers in ${launched.launchSeconds.toFixed(1)} s`);
+    return { id: launched.id, status: launched.status, audience: launched.audienceSize, launch: launched.launch, eta: preview.eta.text, sms: preview.sms };
+  }
+
+  private async demoStaff(role: StaffRole): Promise<StaffPrincipal> {
+    const email = `demo-${role}@demo.police.uk`;
+    const [row] = await this.ds.query(`SELECT id FROM staff_users WHERE email = $1`, [email]);
+    const id: string = row?.id ?? (await this.auth.createUser({ email, password: randomBytes(24).toString('base64url'), role }, { ...SYSTEM_ACTOR, id: 'demo' })).id;
+    return { kind: 'staff', userId: id, email, role };
   }
 
   private async dataset(outDir: string, targets: number, seed: number): Promise<Manifest> {
