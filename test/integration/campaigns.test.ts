@@ -441,7 +441,7 @@ describe('campaigns', () => {
       await t.http().put('/api/settings/provider-rates').set(as('supervisor')).send({ sms: 5, email: 7 }).expect(403);
       await t.http().put('/api/settings/provider-rates').set(as('admin')).send({ sms: 0, email: 7 }).expect(400);
       const res = await t.http().put('/api/settings/provider-rates').set(as('admin')).send({ sms: 5, email: 7 }).expect(200);
-      expect(res.body).toMatchObject({ sms: 5, email: 7, source: 'admin', updatedBy: ids.admin });
+      expect(res.body).toMatchObject({ sms: 5, email: 7, source: 'admin', updatedBy: ids.admin, appliedToQueues: true });
       expect(await queue('sms').getGlobalRateLimit()).toMatchObject({ max: 5, duration: 1000 });
       expect(await queue('email').getGlobalRateLimit()).toMatchObject({ max: 7, duration: 1000 });
       const [a] = await t.ds.query(`SELECT details FROM audit_events WHERE action = 'settings.provider_rates_changed' ORDER BY id DESC LIMIT 1`);

@@ -60,7 +60,7 @@ export class QueueProducer implements OnModuleInit {
  * would hang the request. Give up after a bound instead; jobs use deterministic ids, so
  * one that lands late is not duplicated, and Postgres remains the record.
  */
-function failFast<T>(work: Promise<T>, ms = 2000): Promise<T> {
+export function failFast<T>(work: Promise<T>, ms = 2000): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);

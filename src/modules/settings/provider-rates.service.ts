@@ -7,7 +7,7 @@ import type { AppConfig } from '../../config/configuration.js';
 import { queryOne } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
 import { QUEUE } from '../queues/queue-names.js';
-import { QueueProducer } from '../queues/queue-producer.js';
+import { failFast, QueueProducer } from '../queues/queue-producer.js';
 
 export interface ProviderRates {
   sms: number;
@@ -34,10 +34,13 @@ export class ProviderRatesService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.apply(await this.get()).catch((err: Error) =>
-      this.logger.warn({ err: { message: err.message } }, 'could not apply the provider rates to the queues; they apply when Redis is back'),
-    );
+  /** Not awaited: start-up must not wait for Redis, which may be down. */
+  onApplicationBootstrap(): void {
+    void this.get()
+      .then((rates) => this.apply(rates))
+      .catch((err: Error) =>
+        this.logger.warn({ err: { message: err.message } }, 'could not apply the provider rates to the queues; they apply when Redis is back'),
+      );
   }
 
   async get(): Promise<ProviderRates & { source: 'configuration' | 'admin'; updatedAt: Date | null; updatedBy: string | null }> {
@@ -66,15 +69,24 @@ export class ProviderRatesService implements OnApplicationBootstrap {
         m,
       );
     });
-    await this.apply(rates);
-    return this.get();
+    // Postgres holds the setting; when Redis is down it is applied at the next start-up.
+    const applied = await this.apply(rates).then(
+      () => true,
+      (err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'provider rates saved but not yet applied to the queues');
+        return false;
+      },
+    );
+    return { ...(await this.get()), appliedToQueues: applied };
   }
 
   /** Sets each channel queue's global rate limit: at most `rate` jobs per second across all workers. */
   async apply(rates: ProviderRates): Promise<void> {
-    await Promise.all([
-      this.producer.queue(QUEUE.sms).setGlobalRateLimit(rates.sms, 1000),
-      this.producer.queue(QUEUE.email).setGlobalRateLimit(rates.email, 1000),
-    ]);
+    await failFast(
+      Promise.all([
+        this.producer.queue(QUEUE.sms).setGlobalRateLimit(rates.sms, 1000),
+        this.producer.queue(QUEUE.email).setGlobalRateLimit(rates.email, 1000),
+      ]),
+    );
   }
 }
