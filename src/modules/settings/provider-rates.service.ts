@@ -24,7 +24,7 @@ const KEY = 'provider_rates';
  * Redis losing its data.
  */
 @Injectable()
-export class ProviderRatesService implements OnApplicationBootstrap {
+export class ProviderRatesService {
   private readonly logger = new Logger(ProviderRatesService.name);
 
   constructor(
@@ -33,15 +33,6 @@ export class ProviderRatesService implements OnApplicationBootstrap {
     private readonly producer: QueueProducer,
     private readonly audit: AuditService,
   ) {}
-
-  /** Not awaited: start-up must not wait for Redis, which may be down. */
-  onApplicationBootstrap(): void {
-    void this.get()
-      .then((rates) => this.apply(rates))
-      .catch((err: Error) =>
-        this.logger.warn({ err: { message: err.message } }, 'could not apply the provider rates to the queues; they apply when Redis is back'),
-      );
-  }
 
   async get(): Promise<ProviderRates & { source: 'configuration' | 'admin'; updatedAt: Date | null; updatedBy: string | null }> {
     const row = await queryOne<{ value: ProviderRates; updated_at: Date; updated_by: string | null }>(
@@ -88,5 +79,24 @@ export class ProviderRatesService implements OnApplicationBootstrap {
         this.producer.queue(QUEUE.email).setGlobalRateLimit(rates.email, 1000),
       ]),
     );
+  }
+}
+
+/**
+ * Applies the stored rates to the queues when a server (api or worker) starts; the CLI
+ * does not. Not awaited: start-up must not wait for Redis, which may be down.
+ */
+@Injectable()
+export class ApplyProviderRatesOnStart implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ApplyProviderRatesOnStart.name);
+  constructor(private readonly rates: ProviderRatesService) {}
+
+  onApplicationBootstrap(): void {
+    void this.rates
+      .get()
+      .then((r) => this.rates.apply(r))
+      .catch((err: Error) =>
+        this.logger.warn({ err: { message: err.message } }, 'could not apply the provider rates to the queues; they apply when Redis is back'),
+      );
   }
 }
