@@ -12,6 +12,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { VictimsApiModule, VictimsWorkerModule } from './modules/victims/victims.module.js';
 import { SuppressionsApiModule } from './modules/suppressions/suppressions.module.js';
 import { CampaignsApiModule } from './modules/campaigns/campaigns.module.js';
+import { DeliveryApiModule, DeliveryWorkerModule } from './modules/delivery/delivery.module.js';
 import { SettingsApiModule } from './modules/settings/settings.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
@@ -44,10 +45,11 @@ const API_MODULES: Array<Type | DynamicModule> = [
   SuppressionsApiModule,
   CampaignsApiModule,
   SettingsApiModule,
+  DeliveryApiModule,
 ];
 
 /** BullMQ processors and schedulers. */
-const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule];
+const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule, DeliveryWorkerModule];
 
 /**
  * One codebase, two roles (DESIGN.md §3). The worker role serves only /health (and

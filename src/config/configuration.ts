@@ -49,6 +49,16 @@ export interface AppConfig {
   /** Most messages one person may get, across campaigns, within frequencyCapDays. */
   frequencyCapMax: number;
   frequencyCapDays: number;
+  /** A message in `sending` longer than this is resolved against the provider or marked unknown. */
+  sendingTimeoutMs: number;
+  reconcileIntervalMs: number;
+  /** First retry delay of a failed send; doubles each attempt, with jitter. */
+  sendRetryBaseMs: number;
+  sendMaxAttempts: number;
+  providerTimeoutMs: number;
+  /** Sandbox providers: simulated answer time of a send, and delay before a simulated receipt. */
+  sandboxLatencyMs: number;
+  sandboxReceiptDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -210,6 +220,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     importParallelMinBytes: r.int('IMPORT_PARALLEL_MIN_BYTES', 32 << 20, 0, Number.MAX_SAFE_INTEGER),
     frequencyCapMax: r.int('FREQUENCY_CAP_MAX', 2, 1, 100),
     frequencyCapDays: r.int('FREQUENCY_CAP_DAYS', 7, 1, 365),
+    sendingTimeoutMs: r.int('SENDING_TIMEOUT_MS', 120_000, 1000, 24 * 3600_000),
+    reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', 10_000, 200, 3600_000),
+    sendRetryBaseMs: r.int('SEND_RETRY_BASE_MS', 2000, 10, 600_000),
+    sendMaxAttempts: r.int('SEND_MAX_ATTEMPTS', 10, 1, 50),
+    providerTimeoutMs: r.int('PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
+    sandboxLatencyMs: r.int('SANDBOX_LATENCY_MS', 0, 0, 60_000),
+    sandboxReceiptDelayMs: r.int('SANDBOX_RECEIPT_DELAY_MS', 500, 0, 600_000),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -30,6 +30,8 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /api/campaigns/:id': ['admin', 'supervisor', 'operator', 'analyst'],
   'PATCH /api/campaigns/:id': ['admin', 'supervisor', 'operator'],
   'GET /api/campaigns/:id/preview': ['admin', 'supervisor', 'operator', 'analyst'],
+  'GET /api/campaigns/:id/stats': ['admin', 'supervisor', 'operator', 'analyst'],
+  'POST /webhooks/twilio/status': 'public',
   'POST /api/campaigns/:id/submit': ['admin', 'supervisor', 'operator'],
   'POST /api/campaigns/:id/approve': ['admin', 'supervisor'],
   'POST /api/campaigns/:id/launch': ['admin', 'supervisor'],

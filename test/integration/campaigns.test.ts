@@ -29,7 +29,8 @@ describe('campaigns', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    t = await startTestApp({ PUBLIC_BASE_URL: 'https://outreach.police.uk', ORG_NAME: 'City Police' });
+    // No workers: launched messages stay queued for the assertions.
+    t = await startTestApp({ APP_ROLE: 'api', PUBLIC_BASE_URL: 'https://outreach.police.uk', ORG_NAME: 'City Police' });
     for (const who of ['admin', 'supervisor', 'supervisor2', 'operator', 'analyst'] as const) {
       const s = await t.staff(who.replace('2', '') as 'admin');
       tokens[who] = s.token;

@@ -19,6 +19,9 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     PORT: '0',
+    // The reconciler acts on every campaign in the database, which test files share:
+    // off unless a test (on a database of its own) turns it on.
+    RECONCILE_INTERVAL_MS: '3600000',
     ...env,
   });
 }

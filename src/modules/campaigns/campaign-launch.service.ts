@@ -176,7 +176,7 @@ export class CampaignLaunchService {
         (['sms', 'email'] as const).map((channel) => {
           const jobs = rows
             .filter((r) => r.channel === channel)
-            .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, now) }));
+            .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs }, now) }));
           return jobs.length > 0 ? this.producer.addBulk(channel === 'sms' ? QUEUE.sms : QUEUE.email, jobs) : undefined;
         }),
       );

@@ -5,6 +5,7 @@ import { CampaignContent } from './campaign-content.js';
 import { CampaignLaunchService } from './campaign-launch.service.js';
 import { CampaignListQueryDto, CreateCampaignDto, TemplatePreviewDto, UpdateCampaignDto } from './campaigns.dto.js';
 import { CampaignsService } from './campaigns.service.js';
+import { CampaignStatsService } from './campaign-stats.service.js';
 
 @ApiTags('campaigns')
 @ApiBearerAuth()
@@ -28,6 +29,7 @@ export class CampaignsController {
   constructor(
     private readonly campaigns: CampaignsService,
     private readonly launcher: CampaignLaunchService,
+    private readonly statsService: CampaignStatsService,
   ) {}
 
   @Post()
@@ -62,6 +64,13 @@ export class CampaignsController {
     return this.launcher.preview(id);
   }
 
+  /** Counts by status and channel, sends per minute, responses, losses confirmed (pence), ETA. */
+  @Get(':id/stats')
+  @Roles(...ALL_STAFF)
+  stats(@Param('id') id: string) {
+    return this.statsService.stats(id);
+  }
+
   @Post(':id/submit')
   @HttpCode(200)
   @Roles(...OPERATORS_AND_UP)
@@ -94,8 +103,11 @@ export class CampaignsController {
   @Post(':id/resume')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  resume(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    return this.campaigns.move(id, 'resume', staff, ip);
+  async resume(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    const resumed = await this.campaigns.move(id, 'resume', staff, ip);
+    // Messages held while paused got no job back: offer them again (present ones are not duplicated).
+    const enqueued = await this.launcher.enqueueQueued(id);
+    return { ...resumed, enqueued };
   }
 
   @Post(':id/cancel')

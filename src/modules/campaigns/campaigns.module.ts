@@ -4,12 +4,13 @@ import { CampaignContent } from './campaign-content.js';
 import { CampaignLaunchService } from './campaign-launch.service.js';
 import { CampaignsController, TemplatesController } from './campaigns.controller.js';
 import { CampaignsService } from './campaigns.service.js';
+import { CampaignStatsService } from './campaign-stats.service.js';
 
 /** Campaigns: templates and content rules, the approval state machine, audience and launch. */
 @Module({
   imports: [SettingsModule],
-  providers: [CampaignContent, CampaignsService, CampaignLaunchService],
-  exports: [CampaignContent, CampaignsService, CampaignLaunchService],
+  providers: [CampaignContent, CampaignsService, CampaignLaunchService, CampaignStatsService],
+  exports: [CampaignContent, CampaignsService, CampaignLaunchService, CampaignStatsService],
 })
 export class CampaignsModule {}
 

@@ -9,13 +9,25 @@ export function messageJobId(messageId: string | number): string {
   return `message-${messageId}`;
 }
 
-export function messageJobOptions(messageId: string | number, notBefore: Date | null, now = Date.now()): JobsOptions {
+export interface RetryPolicy {
+  /** SEND_MAX_ATTEMPTS */
+  attempts: number;
+  /** SEND_RETRY_BASE_MS: the first retry's delay, doubled each time. */
+  backoffMs: number;
+}
+
+/**
+ * A finished job is removed at once: the message row is the record, and a message put
+ * back in `queued` (held while its campaign was paused) must be able to get a job with
+ * the same id again when the campaign resumes.
+ */
+export function messageJobOptions(messageId: string | number, notBefore: Date | null, retry: RetryPolicy, now = Date.now()): JobsOptions {
   return {
     jobId: messageJobId(messageId),
     delay: notBefore ? Math.max(0, notBefore.getTime() - now) : 0,
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
-    removeOnComplete: { age: 3600, count: 50_000 },
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
+    removeOnComplete: true,
     removeOnFail: { age: 7 * 24 * 3600 },
   };
 }

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Batcher } from '../../common/batcher.js';
+import { queryRows } from '../../database/sql.js';
+
+/** What a provider reports about a message it accepted. */
+export type ReceiptStatus = 'sent' | 'delivered' | 'temporary_failure' | 'permanent_failure' | 'opted_out';
+
+export interface Receipt {
+  provider: string;
+  providerMessageId: string;
+  status: ReceiptStatus;
+  errorCode?: string | null;
+}
+
+/**
+ * How far along a message is; a receipt only ever moves a message forwards, so
+ * receipts that arrive late, twice or out of order change nothing they should not.
+ */
+const RANK_SQL = (s: string) =>
+  `CASE ${s} WHEN 'pending' THEN 0 WHEN 'queued' THEN 10 WHEN 'sending' THEN 20 WHEN 'unknown' THEN 25 WHEN 'sent' THEN 30 ELSE 40 END`;
+const MESSAGE_STATUS_SQL = (s: string) => `CASE ${s} WHEN 'opted_out' THEN 'suppressed' ELSE ${s} END`;
+
+/**
+ * Provider receipts (delivery reports): stored once each, then applied to the message
+ * they are about. Receipts are written in groups (one statement for many concurrent
+ * callbacks) and a caller is answered only after its receipt is committed, so a receipt
+ * that was acknowledged is never lost. A receipt for a message whose provider id the
+ * worker has not recorded yet stays pending and is applied when it is.
+ */
+@Injectable()
+export class ReceiptsService {
+  private readonly batcher = new Batcher<Receipt, void>((batch) => this.store(batch), 500, 4);
+
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  record(receipt: Receipt): Promise<void> {
+    return this.batcher.add(receipt);
+  }
+
+  private async store(batch: Receipt[]): Promise<void[]> {
+    await this.ds.query(
+      `INSERT INTO provider_receipts (provider, provider_message_id, status, error_code)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       ON CONFLICT (provider_message_id, status, error_code) DO NOTHING`,
+      [batch.map((r) => r.provider), batch.map((r) => r.providerMessageId), batch.map((r) => r.status), batch.map((r) => r.errorCode ?? '')],
+    );
+    await this.apply([...new Set(batch.map((r) => r.providerMessageId))]);
+    return batch.map(() => undefined);
+  }
+
+  /**
+   * Applies the pending receipts of these provider ids to their messages: the strongest
+   * receipt wins, and only if it moves the message forwards. Every change lands in
+   * message_events; an opt-out reported by the provider also suppresses the address.
+   */
+  async apply(providerMessageIds: string[]): Promise<number> {
+    if (providerMessageIds.length === 0) return 0;
+    const rows = await queryRows<{ n: number }>(
+      this.ds,
+      `WITH pending AS (
+         SELECT DISTINCT ON (provider_message_id) provider_message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
+                ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} AS rank
+           FROM provider_receipts
+          WHERE provider_message_id = ANY ($1::text[]) AND applied_at IS NULL
+          ORDER BY provider_message_id, ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} DESC, id),
+       moved AS (
+         UPDATE messages m
+            SET status = p.status,
+                error_code = CASE WHEN p.error_code <> '' THEN p.error_code ELSE m.error_code END,
+                block_reason = CASE WHEN p.status = 'suppressed' THEN 'provider_opt_out' ELSE m.block_reason END,
+                delivered_at = CASE WHEN p.status = 'delivered' THEN now() ELSE m.delivered_at END,
+                failed_at = CASE WHEN p.status IN ('temporary_failure', 'permanent_failure') THEN now() ELSE m.failed_at END,
+                updated_at = now()
+           FROM pending p
+          WHERE m.provider_message_id = p.provider_message_id AND ${RANK_SQL('m.status')} < p.rank
+         RETURNING m.id, m.status, m.channel, m.address, p.error_code),
+       events AS (
+         INSERT INTO message_events (message_id, status, detail)
+         SELECT id, status, jsonb_build_object('via', 'receipt', 'errorCode', nullif(error_code, '')) FROM moved),
+       suppressed AS (
+         INSERT INTO suppressions (channel, address, reason, source)
+         SELECT channel, address, 'provider_opt_out', 'provider' FROM moved WHERE status = 'suppressed'
+         ON CONFLICT (channel, address) DO NOTHING),
+       done AS (
+         UPDATE provider_receipts r SET applied_at = now()
+          WHERE r.provider_message_id = ANY ($1::text[]) AND r.applied_at IS NULL
+            AND EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id))
+       SELECT count(*)::int AS n FROM moved`,
+      [providerMessageIds],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Receipts still pending whose message now has its provider id (a race the reconciler closes). */
+  async applyStragglers(limit = 5000): Promise<number> {
+    const ids = await queryRows<{ provider_message_id: string }>(
+      this.ds,
+      `SELECT DISTINCT r.provider_message_id FROM provider_receipts r
+        WHERE r.applied_at IS NULL AND EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id)
+        LIMIT ${limit}`,
+    );
+    return this.apply(ids.map((r) => r.provider_message_id));
+  }
+}
