@@ -14,7 +14,7 @@ export const ALWAYS_OPEN = { start: '00:00', end: '23:59', timezone: 'UTC', days
 
 const ALPHABET = '346789ABCDEFGHJKMNPQRTWXY';
 export const refCode = () => Array.from({ length: 12 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-export const randomMobile = () => `+4477813${String(randomInt(100000)).padStart(5, '0')}`;
+export const randomMobile = () => `+447781${String(randomInt(10_000_000)).padStart(7, '0')}`;
 /** An institution-like code to tag one test's victims with, and choose them by. */
 export const tag = () => `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
@@ -35,7 +35,7 @@ export async function seedVictims(ds: DataSource, institution: string, seeds: Vi
   const out: string[] = [];
   for (const [i, s] of seeds.entries()) {
     const type = s.type ?? 'mobile';
-    const phone = s.phone ?? (type === 'mobile' ? randomMobile() : `+44118496${String(randomInt(10000)).padStart(4, '0')}`);
+    const phone = s.phone ?? (type === 'mobile' ? randomMobile() : `+441184${String(randomInt(1_000_000)).padStart(6, '0')}`);
     const [row] = await ds.query(
       `INSERT INTO victims (phone_e164, phone_type, reference_code, status, email, call_count, longest_call_seconds, institutions, priority_score, channels)
        VALUES ($1, $2, $3, $4, $5, 1, 120, ARRAY['camptest_bank', $6], $7,

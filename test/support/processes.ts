@@ -45,7 +45,13 @@ export async function startProcess(env: Record<string, string>, readyPattern = /
     child.once('exit', (code) => reject(new Error(`process exited with ${code} before it was ready:\n${out}`)));
   });
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not ready in 60 s:\n${out}`)), 60_000).unref());
-  await Promise.race([ready, timeout]);
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (err) {
+    // Never leave a half-started server behind: it would keep working on the test database.
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     child,
     output: () => out,

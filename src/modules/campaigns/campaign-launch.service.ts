@@ -1,5 +1,6 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { ChainableCommander } from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { CompliancePolicy, decide, GateDecision, PhoneType } from '../../common/compliance-gate.js';
@@ -18,7 +19,7 @@ import type { CampaignStatus } from './campaign-state.js';
 import type { Channel } from './campaigns.dto.js';
 import { CampaignRow, CampaignsService, view } from './campaigns.service.js';
 import { estimateFinish } from './eta.js';
-import { messageJobOptions } from './message-jobs.js';
+import { messageJobId, messageJobOptions } from './message-jobs.js';
 
 /** Audience members planned per round trip: bounded memory whatever the audience. */
 const CHUNK = 10_000;
@@ -158,7 +159,7 @@ export class CampaignLaunchService {
    * BullMQ ignores a job id it already has, so this is safe to repeat (after a crash,
    * or when Redis lost its data). Returns how many jobs were offered.
    */
-  async enqueueQueued(campaignId: string): Promise<number> {
+  async enqueueQueued(campaignId: string, opts: { repair?: boolean } = {}): Promise<number> {
     const page = (after: string) =>
       queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
         this.ds,
@@ -172,6 +173,7 @@ export class CampaignLaunchService {
       // The next page is read from Postgres while this one goes to Redis.
       const next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1]!.id) : Promise.resolve([]);
       const now = Date.now();
+      if (opts.repair) await this.dropHalfWrittenJobs(rows);
       await Promise.all(
         (['sms', 'email'] as const).map((channel) => {
           const jobs = rows
@@ -184,6 +186,29 @@ export class CampaignLaunchService {
       rows = await next;
     }
     return offered;
+  }
+
+  /**
+   * After Redis lost its data, a worker that was busy with a job can write a few fields
+   * of it back (its job hash without name or data). BullMQ would take that for the job
+   * and refuse to add it again, so such remnants are deleted first.
+   */
+  private async dropHalfWrittenJobs(rows: Array<{ id: string; channel: Channel }>): Promise<void> {
+    for (const channel of ['sms', 'email'] as const) {
+      const mine = rows.filter((r) => r.channel === channel);
+      if (mine.length === 0) continue;
+      const queue = this.producer.queue(channel === 'sms' ? QUEUE.sms : QUEUE.email);
+      const client = await queue.getBackend().client;
+      const keys = mine.map((r) => queue.toKey(messageJobId(r.id)));
+      const pipe = client.pipeline() as unknown as ChainableCommander;
+      for (const k of keys) pipe.exists(k).hexists(k, 'data');
+      const answers = (await pipe.exec()) ?? [];
+      const remnants = keys.filter((_, i) => answers[2 * i]?.[1] === 1 && answers[2 * i + 1]?.[1] === 0);
+      if (remnants.length > 0) {
+        this.logger.warn({ channel, remnants: remnants.length }, 'deleting half-written job hashes left after Redis lost its data');
+        await client.del(...remnants);
+      }
+    }
   }
 
   private context(campaign: CampaignRow, status: CampaignStatus): PlanContext {

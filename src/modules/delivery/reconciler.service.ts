@@ -132,7 +132,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         [channel],
       );
       this.logger.warn({ channel, queuedInPostgres: n, jobsInRedis: held }, 'the queue holds fewer jobs than Postgres has queued messages: enqueueing them again');
-      for (const c of campaigns.rows) offered += await this.launcher.enqueueQueued(c.id);
+      for (const c of campaigns.rows) offered += await this.launcher.enqueueQueued(c.id, { repair: true });
     }
     return offered;
   }
