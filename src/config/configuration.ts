@@ -229,6 +229,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sandboxReceiptDelayMs: r.int('SANDBOX_RECEIPT_DELAY_MS', 500, 0, 600_000),
   };
 
+  if (config.sendingTimeoutMs < 2 * config.providerTimeoutMs) {
+    r.problems.push('SENDING_TIMEOUT_MS must be at least twice PROVIDER_TIMEOUT_MS: a send still waiting for the provider must not be taken for a lost one');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

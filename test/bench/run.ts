@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { importAndMatchBench } from './import-match.bench.js';
 import { launchBench } from './launch.bench.js';
+import { deliveryBench } from './delivery.bench.js';
 
 /**
  * `npm run bench` — performance budgets of DESIGN.md §6, printed as figures and ratios
  * to the raw engine measured in the same run. Never asserts a time; exits non-zero only
  * when a benchmark could not run or produced wrong results.
  *   --quick            smoke size (200,000 rows, 20,000-message launch)
- *   --only NAME        one benchmark: import-match or launch
+ *   --only NAME        one benchmark: import-match, launch or delivery
  *   BENCH_DATABASE_URL the scratch database (dropped and recreated)
  */
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!only || only === 'import-match') await importAndMatchBench({ rows, targets, databaseUrl });
   if (!only || only === 'launch') await launchBench({ messages: quick ? 20_000 : 200_000, databaseUrl, redisUrl });
+  if (!only || only === 'delivery') await deliveryBench({ messages: quick ? 20_000 : 200_000, databaseUrl, redisUrl });
 }
 
 main().catch((err: unknown) => {

@@ -29,6 +29,7 @@ describe('delivery through the sandbox providers (workers in process)', () => {
       SEND_MAX_ATTEMPTS: '3',
       SEND_RETRY_BASE_MS: '30',
       SENDING_TIMEOUT_MS: '1500',
+      PROVIDER_TIMEOUT_MS: '500',
       SMS_RATE_PER_SECOND: '1000',
       EMAIL_RATE_PER_SECOND: '1000',
     });

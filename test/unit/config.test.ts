@@ -48,6 +48,15 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a sending timeout that a slow provider answer could reach', () => {
+    expect(() => loadConfig({ SENDING_TIMEOUT_MS: '5000', PROVIDER_TIMEOUT_MS: '3000' })).toThrow(/SENDING_TIMEOUT_MS must be at least twice PROVIDER_TIMEOUT_MS/);
+    expect(loadConfig({ SENDING_TIMEOUT_MS: '6000', PROVIDER_TIMEOUT_MS: '3000' }).sendingTimeoutMs).toBe(6000);
+  });
+
+  it('delivery settings have working defaults', () => {
+    expect(loadConfig({})).toMatchObject({ sendingTimeoutMs: 120_000, providerTimeoutMs: 10_000, sendMaxAttempts: 10, sendRetryBaseMs: 2000, frequencyCapMax: 2, frequencyCapDays: 7 });
+  });
+
   it('accepts a full twilio configuration', () => {
     const c = loadConfig({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_MESSAGING_SERVICE_SID: 'MG1' });
     expect(c.twilio.messagingServiceSid).toBe('MG1');

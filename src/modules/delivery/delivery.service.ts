@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DelayedError, Job, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { decide, PhoneType, SendWindow } from '../../common/compliance-gate.js';
 import { renderTemplate } from '../../common/template.js';
 import { unsubscribeUrl } from '../../common/unsubscribe.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
-import { queryOne, queryRows } from '../../database/sql.js';
+import { queryRows } from '../../database/sql.js';
+import { Batcher } from '../../common/batcher.js';
 import { CampaignContent } from '../campaigns/campaign-content.js';
 import { EMAIL_PROVIDER, EmailProvider, ProviderError, SMS_PROVIDER, SmsProvider } from './providers/provider.js';
 import { ReceiptsService } from './receipts.service.js';
@@ -46,6 +47,8 @@ export type Outcome = 'not_claimable' | 'sent' | 'held' | 'blocked' | 'permanent
 @Injectable()
 export class DeliveryService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryService.name);
+  private readonly claims = new Batcher<string, Claimed | undefined>((ids) => this.claimBatch(ids), 200, 2);
+  private readonly records = new Batcher<{ id: string; providerMessageId: string }, boolean>((b) => this.recordBatch(b), 200, 2);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -87,6 +90,7 @@ export class DeliveryService implements OnApplicationShutdown {
         break;
     }
 
+    let providerMessageId: string;
     try {
       const result =
         channel === 'sms'
@@ -99,67 +103,118 @@ export class DeliveryService implements OnApplicationShutdown {
               html: m.email_html ? renderTemplate(m.email_html, await this.values(m)) : null,
               unsubscribeUrl: unsubscribeUrl(this.config.publicBaseUrl, id, this.config.jwtSecret),
             });
-      await this.recordSent(id, result.providerMessageId);
-      return 'sent';
+      providerMessageId = result.providerMessageId;
     } catch (err) {
-      const e = err instanceof ProviderError ? err : new ProviderError('retry', 'internal', (err as Error).message);
-      switch (e.kind) {
-        case 'permanent':
-          // A mailbox that does not exist is a hard bounce: never mailed again.
-          await this.finish(id, 'permanent_failure', { error: e, suppress: channel === 'email' ? 'hard_bounce' : undefined });
-          return 'permanent_failure';
-        case 'opted_out':
-          await this.finish(id, 'suppressed', { error: e, blockReason: 'provider_opt_out', suppress: 'provider_opt_out' });
-          return 'suppressed';
-        case 'rate_limited':
-          // The provider's limit is everyone's: hold the whole queue, not just this job.
-          await this.release(id, { event: 'rate_limited', error: e });
-          await worker.rateLimit(e.retryAfterMs ?? 1000);
-          throw Worker.RateLimitError();
-        case 'retry':
-          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-            await this.finish(id, 'technical_failure', { error: e });
-            return 'technical_failure';
-          }
-          await this.release(id, { event: 'retry', error: e });
-          throw e;
-      }
+      return this.failed(channel, id, job, worker, err);
+    }
+    await this.recordSentSafely(id, providerMessageId);
+    return 'sent';
+  }
+
+  /** The provider did not take the message: what its answer means (see ProviderError). */
+  private async failed(channel: Channel, id: string, job: Job, worker: Worker, err: unknown): Promise<Outcome> {
+    const e = err instanceof ProviderError ? err : new ProviderError('retry', 'internal', (err as Error).message);
+    switch (e.kind) {
+      case 'permanent':
+        // A mailbox that does not exist is a hard bounce: never mailed again.
+        await this.finish(id, 'permanent_failure', { error: e, suppress: channel === 'email' ? 'hard_bounce' : undefined });
+        return 'permanent_failure';
+      case 'opted_out':
+        await this.finish(id, 'suppressed', { error: e, blockReason: 'provider_opt_out', suppress: 'provider_opt_out' });
+        return 'suppressed';
+      case 'rate_limited':
+        // The provider's limit is everyone's: hold the whole queue, not just this job.
+        await this.release(id, { event: 'rate_limited', error: e });
+        await worker.rateLimit(e.retryAfterMs ?? 1000);
+        throw Worker.RateLimitError();
+      case 'retry':
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await this.finish(id, 'technical_failure', { error: e });
+          return 'technical_failure';
+        }
+        await this.release(id, { event: 'retry', error: e });
+        throw e;
     }
   }
 
-  /** queued → sending, with what the gate needs, in one statement; undefined when not claimable. */
+  /**
+   * queued → sending, with what the gate needs, in one statement; undefined when not
+   * claimable. Concurrent claims share a statement (group commit).
+   */
   private claim(id: string): Promise<Claimed | undefined> {
-    return queryOne<Claimed>(
+    return this.claims.add(id);
+  }
+
+  private async claimBatch(ids: string[]): Promise<Array<Claimed | undefined>> {
+    const rows = await queryRows<Claimed>(
       this.ds,
       `WITH claimed AS (
          UPDATE messages m SET status = 'sending', sending_at = now(), attempts = m.attempts + 1, updated_at = now()
            FROM campaigns c, victims v
-          WHERE m.id = $1 AND m.status = 'queued' AND c.id = m.campaign_id AND v.id = m.victim_id
+          WHERE m.id = ANY ($1::bigint[]) AND m.status = 'queued' AND c.id = m.campaign_id AND v.id = m.victim_id
          RETURNING m.id, m.channel, m.address, m.subject, m.body, c.status AS campaign_status, c.send_window, c.email_html,
                    v.status AS victim_status, v.phone_type, v.reference_code, v.institutions,
                    (SELECT s.reason FROM suppressions s WHERE s.channel = m.channel AND s.address = m.address) AS suppressed),
        event AS (INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed)
        SELECT * FROM claimed`,
-      [id],
+      [ids],
     );
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    // A message claimed once answers only its first asker (a duplicate job in the same batch gets nothing).
+    return ids.map((id) => {
+      const r = byId.get(id);
+      byId.delete(id);
+      return r;
+    });
   }
 
-  /** The provider has it: record its id and `sent` (unless a receipt already moved it on); the victim is notified. */
+  /**
+   * The provider has it: record its id and `sent` (unless a receipt already moved it
+   * on); the victim is notified. Concurrent records share a statement.
+   */
   async recordSent(id: string, providerMessageId: string): Promise<void> {
-    const row = await queryOne<{ early: number }>(
-      this.ds,
-      `WITH sent AS (
-         UPDATE messages SET status = CASE WHEN status IN ('sending', 'unknown') THEN 'sent' ELSE status END,
-                provider_message_id = $2, sent_at = coalesce(sent_at, now()), error_code = NULL, error_message = NULL, updated_at = now()
-          WHERE id = $1 RETURNING id, victim_id),
-       event AS (INSERT INTO message_events (message_id, status, detail) SELECT id, 'sent', jsonb_build_object('providerMessageId', $2::text) FROM sent),
-       victim AS (UPDATE victims SET status = 'notified', notified_at = coalesce(notified_at, now()), updated_at = now()
-                   WHERE id = (SELECT victim_id FROM sent) AND status = 'identified')
-       SELECT (SELECT count(*)::int FROM provider_receipts WHERE provider_message_id = $2 AND applied_at IS NULL) AS early`,
-      [id, providerMessageId],
-    );
+    const early = await this.records.add({ id, providerMessageId });
     // A receipt that arrived before we knew the provider's id is applied now.
-    if (row && row.early > 0) await this.receipts.apply([providerMessageId]);
+    if (early) await this.receipts.apply([providerMessageId]);
+  }
+
+  private async recordBatch(batch: Array<{ id: string; providerMessageId: string }>): Promise<boolean[]> {
+    const rows = await queryRows<{ pmid: string }>(
+      this.ds,
+      `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t (id, pmid)),
+       sent AS (
+         UPDATE messages m SET status = CASE WHEN m.status IN ('sending', 'unknown') THEN 'sent' ELSE m.status END,
+                provider_message_id = i.pmid, sent_at = coalesce(m.sent_at, now()), error_code = NULL, error_message = NULL, updated_at = now()
+           FROM input i WHERE m.id = i.id
+         RETURNING m.id, m.victim_id, i.pmid),
+       event AS (INSERT INTO message_events (message_id, status, detail) SELECT id, 'sent', jsonb_build_object('providerMessageId', pmid) FROM sent),
+       victim AS (UPDATE victims SET status = 'notified', notified_at = coalesce(notified_at, now()), updated_at = now()
+                   WHERE id IN (SELECT victim_id FROM sent) AND status = 'identified')
+       SELECT DISTINCT r.provider_message_id AS pmid FROM provider_receipts r
+        WHERE r.provider_message_id = ANY ($2::text[]) AND r.applied_at IS NULL`,
+      [batch.map((b) => b.id), batch.map((b) => b.providerMessageId)],
+    );
+    const early = new Set(rows.map((r) => r.pmid));
+    return batch.map((b) => early.has(b.providerMessageId));
+  }
+
+  /**
+   * After the provider accepted a message, failing to record it must never lead to a
+   * second send: try again a few times, then leave it in `sending` for the reconciler,
+   * which asks the provider and finds it there.
+   */
+  private async recordSentSafely(id: string, providerMessageId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.recordSent(id, providerMessageId);
+      } catch (err) {
+        if (attempt >= 5) {
+          this.logger.error({ messageId: id, err: { message: (err as Error).message } }, 'sent but not recorded; left in sending for the reconciler');
+          throw new UnrecoverableError('sent but not recorded; the reconciler resolves it');
+        }
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   /** sending → queued: not sent this time (held, deferred, retried or rate limited). */
