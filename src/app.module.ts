@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { pinoParams } from './common/logging.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
 import { AppConfig, AppRole, loadConfig } from './config/configuration.js';
@@ -20,10 +21,10 @@ import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
 import { QueuesModule } from './modules/queues/queues.module.js';
 
 /** Modules every role needs: configuration, logs, database, audit, credentials, queues. */
-export function coreImports(config: AppConfig): Array<Type | DynamicModule> {
+export function coreImports(config: AppConfig, logTo?: DestinationStream): Array<Type | DynamicModule> {
   return [
     AppConfigModule.forRoot(config),
-    LoggerModule.forRoot(pinoParams(config.logLevel)),
+    LoggerModule.forRoot(pinoParams(config.logLevel, logTo)),
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (c: AppConfig) => dataSourceOptions(c.databaseUrl),
@@ -57,8 +58,9 @@ const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, Evidenc
  */
 @Module({})
 export class AppModule {
-  static forRole(role: AppRole, config: AppConfig = loadConfig()): DynamicModule {
-    const imports = [...coreImports(config), AccessGuardModule, HealthModule];
+  /** `logTo`: where logs go (stdout by default; the CLI's demo sends a worker's to stderr). */
+  static forRole(role: AppRole, config: AppConfig = loadConfig(), logTo?: DestinationStream): DynamicModule {
+    const imports = [...coreImports(config, logTo), AccessGuardModule, HealthModule];
     if (role === 'api' || role === 'all') imports.push(...API_MODULES);
     if (role === 'worker' || role === 'all') imports.push(...WORKER_MODULES);
     if (role === 'worker') imports.push(MetricsModule);

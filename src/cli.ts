@@ -14,6 +14,7 @@ import { VictimsMatchCommand } from './cli/victims-match.command.js';
 import { EvidenceModule } from './modules/evidence/evidence.module.js';
 import { VictimsModule } from './modules/victims/victims.module.js';
 import { CampaignsModule } from './modules/campaigns/campaigns.module.js';
+import { SettingsModule } from './modules/settings/settings.module.js';
 import { QueuesModule } from './modules/queues/queues.module.js';
 import { pinoParams } from './common/logging.js';
 import { APP_CONFIG, AppConfigModule } from './config/config.module.js';
@@ -46,6 +47,7 @@ function cliModule(config: AppConfig) {
       EvidenceModule,
       VictimsModule,
       CampaignsModule,
+      SettingsModule,
     ],
     providers: COMMANDS,
   })
