@@ -114,7 +114,7 @@ export async function benchStaff(env: Record<string, string>, base: string): Pro
 /** Seeds n mobile victims tagged with `institution` (as their only institution). */
 export async function seedBenchVictims(databaseUrl: string, n: number, institution: string, base = 447700000000): Promise<void> {
   await withClient(databaseUrl, async (c) => {
-    await c.query(`INSERT INTO institutions (code, name) VALUES ($1, 'Barclays') ON CONFLICT DO NOTHING`, [institution]);
+    await c.query(`INSERT INTO institutions (code, name) VALUES ($1, initcap($1)) ON CONFLICT DO NOTHING`, [institution]);
     await c.query(
       `INSERT INTO victims (phone_e164, phone_type, reference_code, call_count, longest_call_seconds, institutions, priority_score, channels)
        SELECT '+' || ($3::bigint + i), 'mobile', upper(substr(md5($2 || i::text), 1, 12)), 3, 90 + i % 400, ARRAY[$2], i % 10000, ARRAY['sms']

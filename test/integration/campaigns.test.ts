@@ -1,27 +1,17 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextWindowStart, WEEKDAYS } from '../../src/common/compliance-gate.js';
 import { messageJobId } from '../../src/modules/campaigns/message-jobs.js';
 import { QueueProducer } from '../../src/modules/queues/queue-producer.js';
+import { addTestInstitution, EMAIL_TEMPLATE, randomMobile, seedVictims as seedVictimsIn, SMS_TEMPLATE, tag, VictimSeed } from '../support/campaigns.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 // Victims are shared with every other test file of the run: each test gives its own
 // victims an institution code of its own and chooses its audience by it.
-const SMS = 'City Police: we are contacting people called by fraudsters pretending to be ((institution)). Your ref ((reference)). ((report_url)) We will never ask for your PIN.';
-const EMAIL = { subject: 'City Police: a warning about calls from ((institution))', body: 'Your reference is ((reference)). Tell us what happened at ((report_url)).' };
-const ALPHABET = '346789ABCDEFGHJKMNPQRTWXY';
-const refCode = () => Array.from({ length: 12 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-const mobile = () => `+4477813${String(randomInt(100000)).padStart(5, '0')}`;
-const tag = () => `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-
-interface Seed {
-  phone?: string;
-  type?: 'mobile' | 'fixed_line' | 'other';
-  email?: string | null;
-  status?: string;
-  score?: number;
-}
+const SMS = SMS_TEMPLATE;
+const EMAIL = EMAIL_TEMPLATE;
+const mobile = randomMobile;
 
 describe('campaigns', () => {
   let t: TestApp;
@@ -36,30 +26,13 @@ describe('campaigns', () => {
       tokens[who] = s.token;
       ids[who] = s.id;
     }
-    await t.ds.query(`INSERT INTO institutions (code, name) VALUES ('camptest_bank', 'Camptest Bank') ON CONFLICT DO NOTHING`);
+    await addTestInstitution(t.ds);
   });
   afterAll(() => t?.close());
 
   const as = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
 
-  /** Victims of this test only: they carry `institution` (and the real one, for rendering). */
-  async function seedVictims(institution: string, seeds: Seed[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const [i, s] of seeds.entries()) {
-      const type = s.type ?? 'mobile';
-      const phone = s.phone ?? (type === 'mobile' ? mobile() : `+44118496${String(randomInt(10000)).padStart(4, '0')}`);
-      const [row] = await t.ds.query(
-        `INSERT INTO victims (phone_e164, phone_type, reference_code, status, email, call_count, longest_call_seconds, institutions, priority_score, channels)
-         VALUES ($1, $2, $3, $4, $5, 1, 120, ARRAY['camptest_bank', $6], $7,
-                 (CASE WHEN $2 = 'mobile' THEN ARRAY['sms'] ELSE '{}'::text[] END) || (CASE WHEN $5::text IS NOT NULL THEN ARRAY['email'] ELSE '{}'::text[] END))
-         ON CONFLICT (phone_e164) DO NOTHING RETURNING id`,
-        [phone, type, refCode(), s.status ?? 'identified', s.email ?? null, institution, s.score ?? 1000 - i],
-      );
-      if (!row) throw new Error('phone collision; run again');
-      out.push(row.id);
-    }
-    return out;
-  }
+  const seedVictims = (institution: string, seeds: VictimSeed[]) => seedVictimsIn(t.ds, institution, seeds);
 
   function body(institution: string, extra: Record<string, unknown> = {}) {
     return { name: `Warning ${institution}`, channels: ['sms'], audience: { institution }, sms: { body: SMS }, ...extra };

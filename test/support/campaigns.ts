@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { WEEKDAYS } from '../../src/common/compliance-gate.js';
+import { InstitutionsService } from '../../src/modules/evidence/institutions.service.js';
 import type { TestApp } from './test-app.js';
 
 export const SMS_TEMPLATE =
@@ -31,7 +32,7 @@ export interface VictimSeed {
  * an audience `{institution}` selects exactly them. Returns their ids in order.
  */
 export async function seedVictims(ds: DataSource, institution: string, seeds: VictimSeed[]): Promise<string[]> {
-  await ds.query(`INSERT INTO institutions (code, name) VALUES ('camptest_bank', 'Camptest Bank') ON CONFLICT DO NOTHING`);
+  await addTestInstitution(ds);
   const out: string[] = [];
   for (const [i, s] of seeds.entries()) {
     const type = s.type ?? 'mobile';
@@ -47,6 +48,15 @@ export async function seedVictims(ds: DataSource, institution: string, seeds: Vi
     out.push(row.id);
   }
   return out;
+}
+
+/**
+ * The test institution 'Camptest Bank', after the real ones: an institutions table that
+ * is not empty is taken as seeded, and other test files need the real ones.
+ */
+export async function addTestInstitution(ds: DataSource): Promise<void> {
+  await new InstitutionsService(ds).ensureSeeded();
+  await ds.query(`INSERT INTO institutions (code, name) VALUES ('camptest_bank', 'Camptest Bank') ON CONFLICT DO NOTHING`);
 }
 
 /** Many mobile victims in one statement (numbers from `base`). */
