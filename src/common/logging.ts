@@ -64,7 +64,9 @@ export function pinoParams(level: string, destination?: DestinationStream): Para
         },
       },
       autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // Provider callbacks come by the thousand per second: only their failures are logged.
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : req.url?.startsWith('/webhooks/') ? 'silent' : 'info',
     }, destination ?? pino.destination(1)],
   };
 }

@@ -134,8 +134,9 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
     figures.push(
       { name: 'status callbacks (signed, persisted), 32 connections', value: rps, unit: 'req/s', budget: '≥ 3,000', ok: rps >= 3000 },
       { name: '  latency p99', value: result.latency.p99, unit: 'ms', budget: '≤ 50', ok: result.latency.p99 <= 50 },
-      // Each SID is posted once unless the run outlasts the list (a quick run): repeats are stored once.
-      { name: `  answered 2xx / stored / applied (non-2xx ${result.non2xx})`, value: ok, unit: `/ ${stored} / ${delivered}`, ok: Math.min(ok, sids.length) === stored && stored === delivered && result.non2xx === 0 },
+      // None lost: every acknowledged receipt is stored (requests still in flight when the
+      // run ends may be stored unacknowledged); a quick run repeats SIDs, stored once.
+      { name: `  answered 2xx / stored / applied (non-2xx ${result.non2xx})`, value: ok, unit: `/ ${stored} / ${delivered}`, ok: stored >= Math.min(ok, sids.length) && stored === delivered && result.non2xx === 0 },
       { name: 'peak RSS of the api process', value: api.peakRssMb(), unit: 'MB' },
     );
   } finally {

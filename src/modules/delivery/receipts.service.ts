@@ -23,6 +23,31 @@ const RANK_SQL = (s: string) =>
 const MESSAGE_STATUS_SQL = (s: string) => `CASE ${s} WHEN 'opted_out' THEN 'suppressed' ELSE ${s} END`;
 
 /**
+ * The CTEs that move messages forwards by the receipts in `source` (provider_message_id,
+ * status, error_code, rank): the update, its message_events rows, and a suppression for
+ * a provider opt-out.
+ */
+const MOVE_SQL = (source: string) => `
+       moved AS (
+         UPDATE messages m
+            SET status = p.status,
+                error_code = CASE WHEN p.error_code <> '' THEN p.error_code ELSE m.error_code END,
+                block_reason = CASE WHEN p.status = 'suppressed' THEN 'provider_opt_out' ELSE m.block_reason END,
+                delivered_at = CASE WHEN p.status = 'delivered' THEN now() ELSE m.delivered_at END,
+                failed_at = CASE WHEN p.status IN ('temporary_failure', 'permanent_failure') THEN now() ELSE m.failed_at END,
+                updated_at = now()
+           FROM ${source} p
+          WHERE m.provider_message_id = p.provider_message_id AND ${RANK_SQL('m.status')} < p.rank
+         RETURNING m.id, m.status, m.channel, m.address, p.error_code),
+       events AS (
+         INSERT INTO message_events (message_id, status, detail)
+         SELECT id, status, jsonb_build_object('via', 'receipt', 'errorCode', nullif(error_code, '')) FROM moved),
+       suppressed AS (
+         INSERT INTO suppressions (channel, address, reason, source)
+         SELECT channel, address, 'provider_opt_out', 'provider' FROM moved WHERE status = 'suppressed'
+         ON CONFLICT (channel, address) DO NOTHING)`;
+
+/**
  * Provider receipts (delivery reports): stored once each, then applied to the message
  * they are about. Receipts are written in groups (one statement for many concurrent
  * callbacks) and a caller is answered only after its receipt is committed, so a receipt
@@ -39,14 +64,28 @@ export class ReceiptsService {
     return this.batcher.add(receipt);
   }
 
+  /**
+   * One statement per batch: the strongest new receipt of each message moves it forwards
+   * (if it can), and every receipt is stored, as applied when its message is known and as
+   * pending when the worker has not recorded the provider's id yet.
+   */
   private async store(batch: Receipt[]): Promise<void[]> {
     await this.ds.query(
-      `INSERT INTO provider_receipts (provider, provider_message_id, status, error_code)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (provider, provider_message_id, status, error_code)),
+       strongest AS (
+         SELECT DISTINCT ON (provider_message_id) provider_message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
+                ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} AS rank
+           FROM input ORDER BY provider_message_id, ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} DESC),
+       ${MOVE_SQL('strongest')},
+       known AS (SELECT provider_message_id FROM messages WHERE provider_message_id IN (SELECT provider_message_id FROM input))
+       INSERT INTO provider_receipts (provider, provider_message_id, status, error_code, applied_at)
+       SELECT provider, provider_message_id, status, error_code,
+              CASE WHEN provider_message_id IN (SELECT provider_message_id FROM known) THEN now() END
+         FROM input
        ON CONFLICT (provider_message_id, status, error_code) DO NOTHING`,
       [batch.map((r) => r.provider), batch.map((r) => r.providerMessageId), batch.map((r) => r.status), batch.map((r) => r.errorCode ?? '')],
     );
-    await this.apply([...new Set(batch.map((r) => r.providerMessageId))]);
     return batch.map(() => undefined);
   }
 
@@ -65,24 +104,7 @@ export class ReceiptsService {
            FROM provider_receipts
           WHERE provider_message_id = ANY ($1::text[]) AND applied_at IS NULL
           ORDER BY provider_message_id, ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} DESC, id),
-       moved AS (
-         UPDATE messages m
-            SET status = p.status,
-                error_code = CASE WHEN p.error_code <> '' THEN p.error_code ELSE m.error_code END,
-                block_reason = CASE WHEN p.status = 'suppressed' THEN 'provider_opt_out' ELSE m.block_reason END,
-                delivered_at = CASE WHEN p.status = 'delivered' THEN now() ELSE m.delivered_at END,
-                failed_at = CASE WHEN p.status IN ('temporary_failure', 'permanent_failure') THEN now() ELSE m.failed_at END,
-                updated_at = now()
-           FROM pending p
-          WHERE m.provider_message_id = p.provider_message_id AND ${RANK_SQL('m.status')} < p.rank
-         RETURNING m.id, m.status, m.channel, m.address, p.error_code),
-       events AS (
-         INSERT INTO message_events (message_id, status, detail)
-         SELECT id, status, jsonb_build_object('via', 'receipt', 'errorCode', nullif(error_code, '')) FROM moved),
-       suppressed AS (
-         INSERT INTO suppressions (channel, address, reason, source)
-         SELECT channel, address, 'provider_opt_out', 'provider' FROM moved WHERE status = 'suppressed'
-         ON CONFLICT (channel, address) DO NOTHING),
+       ${MOVE_SQL('pending')},
        done AS (
          UPDATE provider_receipts r SET applied_at = now()
           WHERE r.provider_message_id = ANY ($1::text[]) AND r.applied_at IS NULL

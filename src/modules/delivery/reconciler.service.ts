@@ -39,6 +39,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(ReconcilerService.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  /** Channels whose queue looked short in the last round. */
+  private readonly shortBefore = new Set<'sms' | 'email'>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -115,23 +117,39 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     return report;
   }
 
-  /** Re-offers the queued messages of running campaigns when the queues hold fewer jobs than Postgres says they should. */
+  /**
+   * Re-offers the queued messages of running campaigns when a queue holds fewer jobs than
+   * Postgres has queued messages, two rounds in a row. Redis is counted first: a message
+   * leaves `queued` before its job leaves Redis, so busy workers cannot make the queue
+   * look short; a launch committing between the two counts can, for one round only,
+   * which is why one short count is not enough.
+   */
   private async reEnqueue(db: Client): Promise<number> {
-    const { rows } = await db.query<{ channel: 'sms' | 'email'; n: number }>(
-      `SELECT m.channel, count(*)::int AS n FROM messages m JOIN campaigns c ON c.id = m.campaign_id
-        WHERE m.status = 'queued' AND c.status IN ('running', 'scheduled') GROUP BY m.channel`,
-    );
     let offered = 0;
-    for (const { channel, n } of rows) {
+    for (const channel of ['sms', 'email'] as const) {
       const counts = await this.producer.queue(channel === 'sms' ? QUEUE.sms : QUEUE.email).getJobCounts('waiting', 'delayed', 'prioritized', 'active');
       const held = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (held >= n) continue;
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages m JOIN campaigns c ON c.id = m.campaign_id
+          WHERE m.status = 'queued' AND m.channel = $1 AND c.status IN ('running', 'scheduled')`,
+        [channel],
+      );
+      const queued = rows[0]?.n ?? 0;
+      if (held >= queued) {
+        this.shortBefore.delete(channel);
+        continue;
+      }
+      if (!this.shortBefore.has(channel)) {
+        this.shortBefore.add(channel);
+        continue;
+      }
+      this.shortBefore.delete(channel);
       const campaigns = await db.query<{ id: string }>(
         `SELECT DISTINCT m.campaign_id AS id FROM messages m JOIN campaigns c ON c.id = m.campaign_id
           WHERE m.status = 'queued' AND m.channel = $1 AND c.status IN ('running', 'scheduled')`,
         [channel],
       );
-      this.logger.warn({ channel, queuedInPostgres: n, jobsInRedis: held }, 'the queue holds fewer jobs than Postgres has queued messages: enqueueing them again');
+      this.logger.warn({ channel, queuedInPostgres: queued, jobsInRedis: held }, 'the queue holds fewer jobs than Postgres has queued messages: enqueueing them again');
       for (const c of campaigns.rows) offered += await this.launcher.enqueueQueued(c.id, { repair: true });
     }
     return offered;
