@@ -44,7 +44,7 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
     // 1. Unlimited sandbox delivery of the big campaign.
     const big = await benchCampaign(api.base, staff, 'barclays', 'Bench delivery');
     await call('POST', `${api.base}/api/campaigns/${big}/launch`, staff.admin);
-    const worker = await startServer({ ...env, APP_ROLE: 'worker', WORKER_CONCURRENCY: '100' }, 3990 + Math.floor(Math.random() * 9));
+    const worker = await startServer({ ...env, APP_ROLE: 'worker', WORKER_CONCURRENCY: '300' }, 3990 + Math.floor(Math.random() * 9));
     let sendSeconds = 0;
     try {
       await waitUntil(opts.databaseUrl, `SELECT count(*)::int AS n FROM messages WHERE campaign_id = '${big}' AND status IN ('queued', 'sending')`, 0, 900);
@@ -60,7 +60,7 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
     const rate = n / sendSeconds;
     figures.push(
       { name: 'bare BullMQ worker, no-op processor (concurrency 50)', value: bare, unit: 'jobs/s' },
-      { name: `sandbox delivery, no rate limit (${n.toLocaleString('en-GB')} messages)`, value: rate, unit: 'msg/s', budget: '≥ 3,000', ok: rate >= 3000 },
+      { name: `sandbox delivery, no rate limit (${n.toLocaleString('en-GB')} messages, WORKER_CONCURRENCY=300)`, value: rate, unit: 'msg/s', budget: '≥ 3,000', ok: rate >= 3000 },
       { name: 'sandbox delivery / bare BullMQ', value: rate / bare, unit: '×', budget: '≥ 0.15', ok: rate / bare >= 0.15 },
       { name: 'peak RSS of the worker process', value: worker.peakRssMb(), unit: 'MB', budget: '≤ 300', ok: worker.peakRssMb() <= 300 },
     );
