@@ -1,3 +1,4 @@
+import { PageQueryDto } from '../../common/paging.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -34,7 +35,7 @@ export class CreateSuppressionDto {
   note?: string;
 }
 
-export class SuppressionQueryDto {
+export class SuppressionQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: SUPPRESSION_CHANNELS })
   @IsOptional() @IsIn(SUPPRESSION_CHANNELS, { message: 'channel must be sms or email' })
   channel?: SuppressionChannel;
@@ -46,13 +47,4 @@ export class SuppressionQueryDto {
   @ApiPropertyOptional({ description: 'Exactly this address, in any written form (normalised before matching)' })
   @IsOptional() @MaxLength(320, { message: 'address must be at most 320 characters' }) @IsString({ message: 'address must be text' })
   address?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional() @IsString() @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' }) @Max(500, { message: 'limit must be a whole number from 1 to 500' })
-  limit?: number;
 }

@@ -1,3 +1,4 @@
+import { PageQueryDto } from '../../common/paging.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -5,7 +6,7 @@ import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, 
 export const VICTIM_STATUSES = ['identified', 'notified', 'responded', 'loss_confirmed', 'no_loss', 'opted_out', 'do_not_contact'] as const;
 export type VictimStatus = (typeof VICTIM_STATUSES)[number];
 
-export class VictimQueryDto {
+export class VictimQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only victims whose longest call lasted at least this many seconds' })
   @IsOptional() @Type(() => Number) @IsInt({ message: 'minLongestCallSeconds must be a whole number' })
   @Min(0, { message: 'minLongestCallSeconds must be a whole number, 0 or more' })
@@ -30,13 +31,4 @@ export class VictimQueryDto {
   @ApiPropertyOptional({ description: 'First call before this ISO 8601 date/time' })
   @IsOptional() @IsISO8601({ strict: true }, { message: 'calledBefore must be an ISO 8601 date' })
   calledBefore?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional() @IsString() @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' }) @Max(500, { message: 'limit must be a whole number from 1 to 500' })
-  limit?: number;
 }
