@@ -121,9 +121,10 @@ export class TwilioSmsProvider implements SmsProvider {
 
   async findSent(q: SentQuery): Promise<SendResult | null | undefined> {
     try {
-      // Twilio filters DateSent at whole seconds (and, on the real API, messages still
-      // queued have no date_sent yet); dateCreated below narrows to this attempt's window.
-      const list = await this.client.messages.list({ to: q.to, dateSentAfter: q.since, limit: 20 });
+      // Not filtered by DateSent: on the real API a message still queued at Twilio has no
+      // date_sent yet, and missing it here would send it again. A victim's number gets few
+      // messages, so the newest 50 to it, narrowed by dateCreated below, are enough.
+      const list = await this.client.messages.list({ to: q.to, limit: 50 });
       const earliest = q.since.getTime() - FIND_SENT_CLOCK_SKEW_MS;
       const hit = list.find(
         (m) => m.body === q.body && (!(m.dateCreated instanceof Date) || Number.isNaN(m.dateCreated.getTime()) || m.dateCreated.getTime() >= earliest),
