@@ -3,6 +3,7 @@ import { RESERVED_TEST_NUMBERS } from '../../src/common/phone.js';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service.js';
 import { SANDBOX_EMAILS } from '../../src/modules/delivery/providers/sandbox.provider.js';
 import { ReconcilerService } from '../../src/modules/delivery/reconciler.service.js';
+import { QueueProducer } from '../../src/modules/queues/queue-producer.js';
 import { approvedCampaign, EMAIL_TEMPLATE, seedManyVictims, seedVictims, Staff, staffTokens, tag, waitFor } from '../support/campaigns.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { ownDatabase } from '../support/test-db.js';
@@ -110,13 +111,17 @@ describe('delivery through the sandbox providers (workers in process)', () => {
       await launch(id);
       await waitFor('some sends', async () => (await sends(id)).length >= 50);
       await t.http().post(`/api/campaigns/${id}/pause`).set(as(staff.supervisor)).expect(200);
+      // Its jobs leave the queue, so they do not use the provider's rate slots while paused.
+      const waiting = async () => Object.values(await t.app.get(QueueProducer).queue('sms').getJobCounts('waiting', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
+      await waitFor('the paused campaign\'s jobs to leave the queue', async () => (await waiting()) === 0, 10_000);
       await new Promise((r) => setTimeout(r, 1000));
       const atPause = (await sends(id)).length;
       await new Promise((r) => setTimeout(r, 1500));
       expect((await sends(id)).length).toBe(atPause);
       expect(atPause).toBeLessThan(600);
 
-      await t.http().post(`/api/campaigns/${id}/resume`).set(as(staff.supervisor)).expect(200);
+      const resumed = await t.http().post(`/api/campaigns/${id}/resume`).set(as(staff.supervisor)).expect(200);
+      expect(resumed.body.enqueued).toBe(600 - atPause);
       await waitFor('more sends after resume', async () => (await sends(id)).length > atPause + 50);
       await t.http().post(`/api/campaigns/${id}/cancel`).set(as(staff.supervisor)).expect(200);
       const cancelledAt = new Date();

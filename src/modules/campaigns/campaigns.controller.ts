@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ALL_STAFF, ClientIp, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal, SUPERVISORS_AND_UP } from '../../common/access.js';
 import { CampaignContent } from './campaign-content.js';
@@ -31,6 +31,8 @@ export class CampaignsController {
     private readonly launcher: CampaignLaunchService,
     private readonly statsService: CampaignStatsService,
   ) {}
+
+  private readonly logger = new Logger(CampaignsController.name);
 
   @Post()
   @Roles(...OPERATORS_AND_UP)
@@ -96,8 +98,10 @@ export class CampaignsController {
   @Post(':id/pause')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  pause(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    return this.campaigns.move(id, 'pause', staff, ip);
+  async pause(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    const paused = await this.campaigns.move(id, 'pause', staff, ip);
+    this.dequeueLater(id, 'queued');
+    return paused;
   }
 
   @Post(':id/resume')
@@ -113,7 +117,19 @@ export class CampaignsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  cancel(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    return this.campaigns.move(id, 'cancel', staff, ip);
+  async cancel(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    const cancelled = await this.campaigns.move(id, 'cancel', staff, ip);
+    this.dequeueLater(id, 'cancelled');
+    return cancelled;
+  }
+
+  /**
+   * The move is done and answered; its jobs leave the queues in the background (see
+   * CampaignLaunchService.dequeue). A failure here costs rate slots, never a message.
+   */
+  private dequeueLater(id: string, status: 'queued' | 'cancelled'): void {
+    void this.launcher.dequeue(id, status).catch((err: Error) =>
+      this.logger.warn({ campaignId: id, err: { message: err.message } }, 'could not take the campaign\'s jobs off the queues'),
+    );
   }
 }
