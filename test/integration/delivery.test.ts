@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESERVED_TEST_NUMBERS } from '../../src/common/phone.js';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service.js';
 import { SANDBOX_EMAILS } from '../../src/modules/delivery/providers/sandbox.provider.js';
-import { ReconcilerService } from '../../src/modules/delivery/reconciler.service.js';
 import { QueueProducer } from '../../src/modules/queues/queue-producer.js';
 import { approvedCampaign, EMAIL_TEMPLATE, seedManyVictims, seedVictims, Staff, staffTokens, tag, waitFor } from '../support/campaigns.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
@@ -100,6 +99,12 @@ describe('delivery through the sandbox providers (workers in process)', () => {
     expect(stats.body.sentPerMinute.reduce((a: number, p: { sent: number }) => a + p.sent, 0)).toBe(5);
     const [audit] = await t.ds.query(`SELECT actor_type FROM audit_events WHERE action = 'campaign.completed' AND subject_id = $1`, [id]);
     expect(audit.actor_type).toBe('system');
+
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/outreach_messages_processed_total\{channel="sms",outcome="sent"\} [1-9]/);
+    expect(metrics).toMatch(/outreach_messages_processed_total\{channel="sms",outcome="technical_failure"\} 1/);
+    expect(metrics).toMatch(/outreach_receipts_total\{provider="sandbox",status="delivered"\} [1-9]/);
+    expect(metrics).toMatch(/outreach_provider_send_seconds_count\{channel="email"\} [1-9]/);
   });
 
   it('pause stops sending within a second and resume finishes; cancel leaves nothing sent after it', async () => {
@@ -159,10 +164,15 @@ describe('delivery through the sandbox providers (workers in process)', () => {
     await t.ds.query(`DELETE FROM sandbox_messages WHERE message_id = $1`, [b!.id]);
     await t.ds.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sending_at = now() - interval '1 hour' WHERE id = $1`, [b!.id]);
     await t.ds.query(`UPDATE campaigns SET status = 'running' WHERE id = $1`, [id]);
-    const report = await waitFor('a reconcile round', () => t.app.get(ReconcilerService).runOnce().then((r) => r ?? undefined));
-    expect(report.stuckResolved).toMatchObject({ sent: 1, requeued: 1 });
+    // The reconciler (every 300 ms here) resolves both.
     await waitFor('b sent again', async () => (await sends(id)).length === 2);
     expect((await sends(id)).every((s) => s.n === 1)).toBe(true);
+    const via = async (mid: string) =>
+      (await t.ds.query(`SELECT status FROM message_events WHERE message_id = $1 AND detail->>'via' = 'reconciler' ORDER BY id`, [mid])).map((e: { status: string }) => e.status);
+    expect(await via(b!.id)).toEqual(['queued']);
+    await waitFor('a recorded as sent', async () => ['sent', 'delivered'].includes((await t.ds.query(`SELECT status FROM messages WHERE id = $1`, [a!.id]))[0].status));
+    expect(await via(a!.id)).toEqual([]);
+    expect((await t.ds.query(`SELECT provider_message_id FROM messages WHERE id = $1`, [a!.id]))[0].provider_message_id).toMatch(/^SB/);
     await waitFor('the campaign to complete', async () => (await campaignStatus(id)) === 'completed');
   });
 

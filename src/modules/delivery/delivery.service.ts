@@ -12,6 +12,7 @@ import { Batcher } from '../../common/batcher.js';
 import { CampaignContent } from '../campaigns/campaign-content.js';
 import { EMAIL_PROVIDER, EmailProvider, ProviderError, SMS_PROVIDER, SmsProvider } from './providers/provider.js';
 import { ReceiptsService } from './receipts.service.js';
+import { deliveryMetrics } from './delivery-metrics.js';
 
 export type Channel = 'sms' | 'email';
 
@@ -64,6 +65,18 @@ export class DeliveryService implements OnApplicationShutdown {
   }
 
   async process(channel: Channel, job: Job<{ messageId: string }>, token: string | undefined, worker: Worker): Promise<Outcome> {
+    try {
+      const outcome = await this.processOne(channel, job, token, worker);
+      deliveryMetrics.outcomes.inc({ channel, outcome });
+      return outcome;
+    } catch (err) {
+      const outcome = err instanceof DelayedError ? 'deferred' : err instanceof ProviderError && err.kind === 'retry' ? 'retry' : (err as Error).name === 'RateLimitError' ? 'rate_limited' : 'error';
+      deliveryMetrics.outcomes.inc({ channel, outcome });
+      throw err;
+    }
+  }
+
+  private async processOne(channel: Channel, job: Job<{ messageId: string }>, token: string | undefined, worker: Worker): Promise<Outcome> {
     const id = job.data.messageId;
     const m = await this.claim(id);
     if (!m) return 'not_claimable';
@@ -91,6 +104,7 @@ export class DeliveryService implements OnApplicationShutdown {
     }
 
     let providerMessageId: string;
+    const timer = deliveryMetrics.providerSeconds.startTimer({ channel });
     try {
       const result =
         channel === 'sms'
@@ -105,8 +119,10 @@ export class DeliveryService implements OnApplicationShutdown {
             });
       providerMessageId = result.providerMessageId;
     } catch (err) {
+      timer();
       return this.failed(channel, id, job, worker, err);
     }
+    timer();
     await this.recordSentSafely(id, providerMessageId);
     return 'sent';
   }

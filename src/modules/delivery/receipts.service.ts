@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher.js';
 import { queryRows } from '../../database/sql.js';
+import { deliveryMetrics } from './delivery-metrics.js';
 
 /** What a provider reports about a message it accepted. */
 export type ReceiptStatus = 'sent' | 'delivered' | 'temporary_failure' | 'permanent_failure' | 'opted_out';
@@ -61,6 +62,7 @@ export class ReceiptsService {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   record(receipt: Receipt): Promise<void> {
+    deliveryMetrics.receipts.inc({ provider: receipt.provider, status: receipt.status });
     return this.batcher.add(receipt);
   }
 

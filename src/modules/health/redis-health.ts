@@ -29,6 +29,8 @@ export class RedisHealthIndicator implements OnModuleDestroy {
   async check(key = 'redis') {
     const indicator = this.indicators.check(key);
     try {
+      // Just after start-up the connection may still be opening: give it the same second.
+      await this.connected(1000);
       const pong = await Promise.race([
         this.redis.ping(),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 1000 ms')), 1000).unref()),
@@ -37,6 +39,23 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     } catch (err) {
       return indicator.down({ message: (err as Error).message });
     }
+  }
+
+  private connected(ms: number): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.redis.off('ready', done);
+        reject(new Error(`not connected within ${ms} ms`));
+      }, ms);
+      timer.unref();
+      this.redis.once('ready', done);
+    });
   }
 
   onModuleDestroy(): void {
