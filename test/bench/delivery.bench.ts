@@ -110,7 +110,7 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
     let next = 0;
     const result = await autocannon({
       url: `${api.base}/webhooks/twilio/status`,
-      connections: 32,
+      connections: 48,
       duration: 10,
       requests: [
         {
@@ -132,7 +132,7 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
     const delivered = await count(opts.databaseUrl, `SELECT count(*)::int AS n FROM messages WHERE campaign_id = '${big}' AND status = 'delivered'`);
     const rps = result.requests.average;
     figures.push(
-      { name: 'status callbacks (signed, persisted), 32 connections', value: rps, unit: 'req/s', budget: '≥ 3,000', ok: rps >= 3000 },
+      { name: 'status callbacks (signed, persisted), 48 connections', value: rps, unit: 'req/s', budget: '≥ 3,000', ok: rps >= 3000 },
       { name: '  latency p99', value: result.latency.p99, unit: 'ms', budget: '≤ 50', ok: result.latency.p99 <= 50 },
       // None lost: every acknowledged receipt is stored (requests still in flight when the
       // run ends may be stored unacknowledged); a quick run repeats SIDs, stored once.

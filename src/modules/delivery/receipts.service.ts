@@ -57,7 +57,7 @@ const MOVE_SQL = (source: string) => `
  */
 @Injectable()
 export class ReceiptsService {
-  private readonly batcher = new Batcher<Receipt, void>((batch) => this.store(batch), 500, 4);
+  private readonly batcher = new Batcher<Receipt, void>((batch) => this.store(batch), 500, 2);
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
