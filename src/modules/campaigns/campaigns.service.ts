@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { validateSendWindow, type SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CampaignContent, type TemplateTexts } from './campaign-content.js';
 import { actionsFrom, CampaignAction, CampaignStatus, decideMove } from './campaign-state.js';
@@ -177,7 +178,7 @@ export class CampaignsService {
     const where: string[] = [];
     if (q.status) where.push(`status = $${params.push(q.status)}`);
     if (q.cursor) {
-      const [at, cid] = decodeCursor(q.cursor);
+      const [at, cid] = campaignCursor(q.cursor);
       where.push(`(created_at, id) < ($${params.push(at)}::timestamptz, $${params.push(cid)}::uuid)`);
     }
     const rows = await queryRows<CampaignRow>(
@@ -189,7 +190,7 @@ export class CampaignsService {
     const last = page[page.length - 1];
     return {
       items: page.map(view),
-      nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at.toISOString(), last.id])).toString('base64url') : null,
+      nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
     };
   }
 
@@ -276,16 +277,11 @@ function pastTense(action: string): string {
   return { submit: 'submitted', approve: 'approved', pause: 'paused', resume: 'resumed', cancel: 'cancelled', launch: 'launched' }[action] ?? action;
 }
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === 'string' && /^[0-9a-f-]{36}$/.test(v[1])) {
-      return [v[0], v[1]];
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new BadRequestException('cursor is not valid: pass the nextCursor of the previous page unchanged');
+/** A campaigns cursor: [created_at, id] of the last campaign on the page. */
+function campaignCursor(cursor: string): [string, string] {
+  const [at, id] = decodeCursor(cursor);
+  if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return [at, id];
+  throw invalidCursor();
 }
 
 export function view(c: CampaignRow) {

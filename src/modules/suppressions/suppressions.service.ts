@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { CsvSplitter, mapHeader } from '../../common/csv-records.js';
 import { maskEmail, maskPhone } from '../../common/pii.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
 import { normaliseSuppressionAddress, SuppressionChannel } from './suppression-address.js';
@@ -110,7 +111,7 @@ export class SuppressionsService {
       }
       where.push(`address = ANY ($${params.push(found)}::text[])`);
     }
-    if (q.cursor) where.push(`id < $${params.push(decodeCursor(q.cursor))}::bigint`);
+    if (q.cursor) where.push(`id < $${params.push(suppressionCursor(q.cursor))}::bigint`);
     const rows = await queryRows<SuppressionRow>(
       this.ds,
       `SELECT * FROM suppressions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
@@ -118,7 +119,7 @@ export class SuppressionsService {
       params,
     );
     const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
+    const nextCursor = rows.length > limit ? encodeCursor([String(page[page.length - 1]!.id)]) : null;
     const whole = staff.role !== 'analyst';
     return { items: page.map((r) => view(r, whole)), nextCursor };
   }
@@ -281,16 +282,9 @@ function view(r: SuppressionRow, whole: boolean) {
   };
 }
 
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify([String(id)])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const [id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown];
-    if (typeof id === 'string' && /^[1-9]\d{0,17}$/.test(id)) return id;
-  } catch {
-    /* fall through */
-  }
-  throw new BadRequestException('cursor is not valid: pass the nextCursor of the previous page unchanged');
+/** A suppressions cursor: the id of the last suppression on the page. */
+function suppressionCursor(cursor: string): string {
+  const [id] = decodeCursor(cursor);
+  if (typeof id === 'string' && /^[1-9]\d{0,17}$/.test(id)) return id;
+  throw invalidCursor();
 }

@@ -1,9 +1,10 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { maskEmail, maskPhone } from '../../common/pii.js';
 import { queryOne, queryRows } from '../../database/sql.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
 import { victimFilterSql } from './victim-filters.js';
 import { VictimQueryDto } from './victims.dto.js';
@@ -46,7 +47,7 @@ export class VictimsService {
     const params: unknown[] = [];
     const where = victimFilterSql(q, params);
     if (q.cursor) {
-      const c = decodeCursor(q.cursor);
+      const c = victimCursor(q.cursor);
       where.push(`(priority_score, id) < ($${params.push(c.score)}, $${params.push(c.id)}::uuid)`);
     }
     const rows = await queryRows<VictimRow>(
@@ -56,7 +57,7 @@ export class VictimsService {
       params,
     );
     const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!) : null;
+    const nextCursor = rows.length > limit ? encodeCursor([page[page.length - 1]!.priority_score, page[page.length - 1]!.id]) : null;
     const whole = staff.role !== 'analyst';
     if (whole && page.length > 0) {
       await this.audit.record({
@@ -112,18 +113,9 @@ function initials(name: string): string {
     .join(' ');
 }
 
-function encodeCursor(v: VictimRow): string {
-  return Buffer.from(JSON.stringify([v.priority_score, v.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { score: number; id: string } {
-  try {
-    const [score, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof score === 'number' && Number.isInteger(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
-      return { score, id };
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new BadRequestException('cursor is not valid: pass the nextCursor of the previous page unchanged');
+/** A victims cursor: [priority_score, id] of the last victim on the page. */
+function victimCursor(cursor: string): { score: number; id: string } {
+  const [score, id] = decodeCursor(cursor);
+  if (typeof score === 'number' && Number.isInteger(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { score, id };
+  throw invalidCursor();
 }
