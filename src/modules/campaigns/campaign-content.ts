@@ -30,7 +30,7 @@ export interface ChannelViolation extends Violation {
  */
 @Injectable()
 export class CampaignContent {
-  private institutions: { names: string[]; at: number } | null = null;
+  private institutions: { names: string[]; byCode: Map<string, string>; at: number } | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -89,18 +89,23 @@ export class CampaignContent {
     return templates.flatMap((t) => checkContent(t, policy).map((v) => ({ ...v, channel: t.channel })));
   }
 
-  /** Institution names, by code, for rendering ((institution)); refreshed every minute. */
+  /** Institution names, in name order (for previews and the longest rendering). */
   async institutionNames(): Promise<string[]> {
-    if (!this.institutions || Date.now() - this.institutions.at > 60_000) {
-      const rows: Array<{ name: string }> = await this.ds.query(`SELECT name FROM institutions ORDER BY name`);
-      this.institutions = { names: rows.map((r) => r.name), at: Date.now() };
-    }
-    return this.institutions.names;
+    return (await this.institutionTable()).names;
   }
 
-  async institutionNameByCode(): Promise<Map<string, string>> {
-    const rows: Array<{ code: string; name: string }> = await this.ds.query(`SELECT code, name FROM institutions`);
-    return new Map(rows.map((r) => [r.code, r.name]));
+  /** Institution names by code, for rendering ((institution)); `fresh` reads the table again (a launch does). */
+  async institutionNameByCode(fresh = false): Promise<ReadonlyMap<string, string>> {
+    return (await this.institutionTable(fresh)).byCode;
+  }
+
+  /** The institutions table, read at most once a minute unless asked: every send of an HTML email renders with it. */
+  private async institutionTable(fresh = false): Promise<{ names: string[]; byCode: Map<string, string> }> {
+    if (fresh || !this.institutions || Date.now() - this.institutions.at > 60_000) {
+      const rows: Array<{ code: string; name: string }> = await this.ds.query(`SELECT code, name FROM institutions ORDER BY name`);
+      this.institutions = { names: rows.map((r) => r.name), byCode: new Map(rows.map((r) => [r.code, r.name])), at: Date.now() };
+    }
+    return this.institutions;
   }
 
   /** The values a victim's message is rendered with. */

@@ -100,7 +100,7 @@ export class CampaignLaunchService {
       const to = this.campaigns.check('launch', c, staff);
       await planningSession(m);
       const ctx = this.context(c, to);
-      const names = await this.content.institutionNameByCode();
+      const names = await this.content.institutionNameByCode(true);
       const plan = await this.walk(m, ctx, async (rows, candidates) => this.insert(m, ctx, rows, candidates, names));
       if (plan.audience === 0) throw new ConflictException('The audience is empty: no victim matches its filters. Edit the audience or cancel the campaign.');
       const summary = { ...plan, materialisedSeconds: (Date.now() - started) / 1000 };
@@ -322,7 +322,7 @@ export class CampaignLaunchService {
    * Writes one chunk's messages, set-based. The row holds the launch's decision (status,
    * block reason, not before); message_events records what happens to it from then on.
    */
-  private async insert(m: EntityManager, ctx: PlanContext, rows: PlannedMessage[], candidates: Map<string, Candidate>, names: Map<string, string>) {
+  private async insert(m: EntityManager, ctx: PlanContext, rows: PlannedMessage[], candidates: Map<string, Candidate>, names: ReadonlyMap<string, string>) {
     if (rows.length === 0) return;
     const c = ctx.campaign;
     const subjects: Array<string | null> = [];
