@@ -10,7 +10,6 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
-import { QUEUE } from '../queues/queue-names.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { victimFilterSql } from '../victims/victim-filters.js';
@@ -160,30 +159,20 @@ export class CampaignLaunchService {
    * or when Redis lost its data). Returns how many jobs were offered.
    */
   async enqueueQueued(campaignId: string, opts: { repair?: boolean } = {}): Promise<number> {
-    const page = (after: string) =>
-      queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
-        this.ds,
-        `SELECT id, channel, not_before FROM messages
-          WHERE campaign_id = $1 AND status = 'queued' AND id > $2 ORDER BY id LIMIT ${ENQUEUE_BATCH}`,
-        [campaignId, after],
-      );
+    const retry = { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs };
     let offered = 0;
-    let rows = await page('0');
-    while (rows.length > 0) {
-      // The next page is read from Postgres while this one goes to Redis.
-      const next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1]!.id) : Promise.resolve([]);
+    for await (const rows of this.messagePages(campaignId, 'queued')) {
       const now = Date.now();
       if (opts.repair) await this.dropHalfWrittenJobs(rows);
       await Promise.all(
         (['sms', 'email'] as const).map((channel) => {
           const jobs = rows
             .filter((r) => r.channel === channel)
-            .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs }, now) }));
-          return jobs.length > 0 ? this.producer.addBulk(channel === 'sms' ? QUEUE.sms : QUEUE.email, jobs) : undefined;
+            .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, retry, now) }));
+          return jobs.length > 0 ? this.producer.addBulk(channel, jobs) : undefined;
         }),
       );
       offered += rows.length;
-      rows = await next;
     }
     return offered;
   }
@@ -197,24 +186,42 @@ export class CampaignLaunchService {
    */
   async dequeue(campaignId: string, status: 'queued' | 'cancelled'): Promise<number> {
     let removed = 0;
-    let after = '0';
-    for (;;) {
+    for await (const rows of this.messagePages(campaignId, status)) {
       // A campaign resumed meanwhile has had its jobs added again: stop taking them off.
       const campaign = await queryOne<{ status: string }>(this.ds, `SELECT status FROM campaigns WHERE id = $1`, [campaignId]);
-      if (status === 'queued' && campaign?.status !== 'paused') return removed;
-      const rows = await queryRows<{ id: string; channel: Channel }>(
-        this.ds,
-        `SELECT id, channel FROM messages WHERE campaign_id = $1 AND status = $2 AND id > $3 ORDER BY id LIMIT ${ENQUEUE_BATCH}`,
-        [campaignId, status, after],
-      );
-      if (rows.length === 0) return removed;
+      if (status === 'queued' && campaign?.status !== 'paused') break;
       for (let i = 0; i < rows.length; i += 500) {
-        const results = await Promise.all(
-          rows.slice(i, i + 500).map((r) => this.producer.queue(r.channel === 'sms' ? QUEUE.sms : QUEUE.email).remove(messageJobId(r.id))),
-        );
+        const results = await Promise.all(rows.slice(i, i + 500).map((r) => this.producer.queue(r.channel).remove(messageJobId(r.id))));
         removed += results.filter((n) => n === 1).length;
       }
-      after = rows[rows.length - 1]!.id;
+    }
+    return removed;
+  }
+
+  /**
+   * A campaign's messages in one status, a page at a time in id order; the next page is
+   * read from Postgres while the caller works on this one (with Redis, usually).
+   */
+  private async *messagePages(campaignId: string, status: 'queued' | 'cancelled') {
+    const page = (after: string) =>
+      queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
+        this.ds,
+        `SELECT id, channel, not_before FROM messages
+          WHERE campaign_id = $1 AND status = $2 AND id > $3 ORDER BY id LIMIT ${ENQUEUE_BATCH}`,
+        [campaignId, status, after],
+      );
+    let rows = await page('0');
+    let next: Promise<typeof rows> | null = null;
+    try {
+      while (rows.length > 0) {
+        next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1]!.id) : Promise.resolve([]);
+        yield rows;
+        rows = await next;
+        next = null;
+      }
+    } finally {
+      // A caller that stops early leaves the page read ahead unread: its failure is no one's.
+      next?.catch(() => undefined);
     }
   }
 
@@ -227,7 +234,7 @@ export class CampaignLaunchService {
     for (const channel of ['sms', 'email'] as const) {
       const mine = rows.filter((r) => r.channel === channel);
       if (mine.length === 0) continue;
-      const queue = this.producer.queue(channel === 'sms' ? QUEUE.sms : QUEUE.email);
+      const queue = this.producer.queue(channel);
       const client = await queue.getBackend().client;
       const keys = mine.map((r) => queue.toKey(messageJobId(r.id)));
       const pipe = client.pipeline() as unknown as ChainableCommander;

@@ -4,7 +4,6 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { CampaignLaunchService } from '../campaigns/campaign-launch.service.js';
-import { QUEUE } from '../queues/queue-names.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { DeliveryService } from './delivery.service.js';
@@ -127,7 +126,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private async reEnqueue(db: Client): Promise<number> {
     let offered = 0;
     for (const channel of ['sms', 'email'] as const) {
-      const counts = await this.producer.queue(channel === 'sms' ? QUEUE.sms : QUEUE.email).getJobCounts('waiting', 'delayed', 'prioritized', 'active');
+      const counts = await this.producer.queue(channel).getJobCounts('waiting', 'delayed', 'prioritized', 'active');
       const held = Object.values(counts).reduce((a, b) => a + b, 0);
       const { rows } = await db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM messages m JOIN campaigns c ON c.id = m.campaign_id
