@@ -49,12 +49,12 @@ export interface CampaignRow {
 }
 
 /** The columns each move sets besides the status. */
-const MOVE_COLUMNS: Record<Exclude<CampaignAction, 'edit' | 'launch'>, string> = {
-  submit: 'submitted_by = $3, submitted_at = now()',
-  approve: 'approved_by = $3, approved_at = now()',
-  pause: 'paused_at = now()',
-  resume: 'paused_at = NULL',
-  cancel: 'cancelled_at = now()',
+const MOVE_COLUMNS: Record<Exclude<CampaignAction, 'edit' | 'launch'>, { set: string; actorColumn?: string }> = {
+  submit: { set: 'submitted_at = now()', actorColumn: 'submitted_by' },
+  approve: { set: 'approved_at = now()', actorColumn: 'approved_by' },
+  pause: { set: 'paused_at = now()' },
+  resume: { set: 'paused_at = NULL' },
+  cancel: { set: 'cancelled_at = now()' },
 };
 
 /**
@@ -133,11 +133,13 @@ export class CampaignsService {
       const current = await this.lock(m, id);
       const to = this.check(action, current, staff);
       if (action === 'submit' || action === 'approve') await this.assertContentOk(current);
+      const columns = MOVE_COLUMNS[action];
       const row = await queryOne<CampaignRow>(
         m,
-        `UPDATE campaigns SET status = $2, ${MOVE_COLUMNS[action]}, version = version + 1, updated_at = now()
+        `UPDATE campaigns SET status = $2, ${columns.set}${columns.actorColumn ? `, ${columns.actorColumn} = $3` : ''},
+                version = version + 1, updated_at = now()
           WHERE id = $1 RETURNING *`,
-        MOVE_COLUMNS[action].includes('$3') ? [id, to, staff.userId] : [id, to],
+        columns.actorColumn ? [id, to, staff.userId] : [id, to],
       );
       let cancelledMessages = 0;
       if (action === 'cancel') {
