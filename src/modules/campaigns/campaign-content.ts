@@ -2,7 +2,7 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { checkContent, type ContentPolicy, type Violation } from '../../common/content-rules.js';
-import { analyseSms } from '../../common/sms-segments.js';
+import { analyseSms, type SmsAnalysis } from '../../common/sms-segments.js';
 import { longestRendering, renderTemplate, reportUrlFor, unknownPlaceholders } from '../../common/template.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -70,7 +70,7 @@ export class CampaignContent {
       return { channel: t.channel, rendered, characters: rendered.body.length, violations };
     }
     const now = analyseSms(rendered.body);
-    const worst = analyseSms(longestRendering(t.body, { reportUrl: this.reportUrl, institutionNames: names.length ? names : [FALLBACK_INSTITUTION] }));
+    const worst = await this.longestSms(t.body);
     return {
       channel: t.channel,
       rendered,
@@ -81,6 +81,12 @@ export class CampaignContent {
       nonGsmCharacters: now.nonGsmCharacters,
       violations,
     };
+  }
+
+  /** The SMS as it renders for the recipient whose message costs most (see longestRendering). */
+  async longestSms(body: string): Promise<SmsAnalysis> {
+    const names = await this.institutionNames();
+    return analyseSms(longestRendering(body, { reportUrl: this.reportUrl, institutionNames: names.length ? names : [FALLBACK_INSTITUTION] }));
   }
 
   /** Every rule a campaign's templates break, per channel; empty when it may be saved. */

@@ -4,8 +4,7 @@ import type { ChainableCommander } from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { CompliancePolicy, decide, GateDecision, PhoneType } from '../../common/compliance-gate.js';
-import { analyseSms } from '../../common/sms-segments.js';
-import { longestRendering, renderTemplate } from '../../common/template.js';
+import { renderTemplate } from '../../common/template.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
@@ -14,7 +13,7 @@ import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { victimFilterSql } from '../victims/victim-filters.js';
 import { CampaignContent } from './campaign-content.js';
-import type { CampaignStatus } from './campaign-state.js';
+import { CampaignStatus, statusOnStart } from './campaign-state.js';
 import type { Channel } from './campaigns.dto.js';
 import { CampaignRow, CampaignsService, view } from './campaigns.service.js';
 import { estimateFinish } from './eta.js';
@@ -126,7 +125,7 @@ export class CampaignLaunchService {
   async preview(id: string) {
     const campaign = await this.campaigns.row(id);
     const planningStatus: CampaignStatus = ['draft', 'pending_approval', 'approved'].includes(campaign.status)
-      ? campaign.start_at && campaign.start_at > new Date() ? 'scheduled' : 'running'
+      ? statusOnStart(campaign.start_at, new Date())
       : campaign.status;
     const ctx = this.context(campaign, planningStatus);
     const plan = await this.ds.transaction('REPEATABLE READ', async (m) => {
@@ -378,8 +377,7 @@ export class CampaignLaunchService {
   }
 
   private async smsFigures(body: string) {
-    const names = await this.content.institutionNames();
-    const worst = analyseSms(longestRendering(body, { reportUrl: this.content.reportUrl, institutionNames: names }));
+    const worst = await this.content.longestSms(body);
     return { encoding: worst.encoding, longestCharacters: worst.characters, segmentsPerMessage: worst.segments };
   }
 }

@@ -31,7 +31,12 @@ interface Rule {
   to: (c: CampaignFacts, now: Date) => CampaignStatus;
 }
 
-const startsLater = (c: CampaignFacts, now: Date) => (c.startAt !== null && c.startAt.getTime() > now.getTime() ? 'scheduled' : 'running');
+/** Where a launch or a resume leads: `scheduled` while the campaign's start is ahead, else `running`. */
+export function statusOnStart(startAt: Date | null, now: Date): 'scheduled' | 'running' {
+  return startAt !== null && startAt.getTime() > now.getTime() ? 'scheduled' : 'running';
+}
+
+const startsLater = (c: CampaignFacts, now: Date) => statusOnStart(c.startAt, now);
 
 export const CAMPAIGN_RULES: Readonly<Record<CampaignAction, Rule>> = {
   edit: { from: ['draft', 'pending_approval', 'approved'], roles: AUTHORS, to: () => 'draft' },
