@@ -47,6 +47,21 @@ export class CsvSplitter {
     this.push(ascii ? bytes.toString('latin1') : this.decoder.write(bytes));
   }
 
+  /** True while a quoted field runs on over line ends: the next lines belong to it. */
+  get inRecord(): boolean {
+    return this.pending !== null;
+  }
+
+  /**
+   * For a caller that hands over only some lines (the rest it reads itself): the
+   * physical line number just before the next text pushed. Only between records.
+   */
+  resumeAfter(line: number): void {
+    if (this.pending !== null || this.rest.length > 0) throw new Error('resumeAfter inside a record');
+    this.line = line;
+    this.first = false;
+  }
+
   push(chunk: string): void {
     let text = this.rest.length ? this.rest + chunk : chunk;
     // (A first chunk may decode to nothing: a BOM's bytes can arrive in several chunks.)
@@ -179,7 +194,8 @@ export function detached(s: string): string {
  */
 export class CopyBuffer {
   private buf: Buffer;
-  private used = 0;
+  /** Bytes written into the current buffer (see room). */
+  used = 0;
   private readonly full: Buffer[] = [];
 
   constructor(private readonly size = 2 << 20) {
@@ -187,13 +203,22 @@ export class CopyBuffer {
   }
 
   add(row: string): void {
-    if (this.buf.length - this.used < row.length * 3) {
-      this.full.push(this.buf.subarray(0, this.used));
-      this.buf = Buffer.allocUnsafe(Math.max(this.size, row.length * 3));
-      this.used = 0;
-    }
+    this.room(row.length * 3);
     // utf8Write skips Buffer#write's argument juggling, a third of this hot loop.
     this.used += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(row, this.used);
+  }
+
+  /**
+   * Makes room for n more bytes and returns the buffer to write them into, from
+   * `used` on; the writer then advances `used` by what it wrote.
+   */
+  room(n: number): Buffer {
+    if (this.buf.length - this.used < n) {
+      this.full.push(this.buf.subarray(0, this.used));
+      this.buf = Buffer.allocUnsafe(Math.max(this.size, n));
+      this.used = 0;
+    }
+    return this.buf;
   }
 
   /** Everything added since the last take, or null; the buffers handed out are never reused. */

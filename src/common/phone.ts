@@ -26,6 +26,7 @@ import type { CountryCode, MetadataJson } from 'libphonenumber-js';
 import { Metadata } from 'libphonenumber-js/core';
 import { ParseError, parsePhoneNumberWithError, validatePhoneNumberLength } from 'libphonenumber-js/max';
 import maxMetadata from 'libphonenumber-js/max/metadata';
+import { latin1 } from './bytes.js';
 
 export type PhoneType = 'mobile' | 'fixed_line' | 'other';
 
@@ -171,7 +172,21 @@ const MAX_RAW_LENGTH = 64;
  */
 export function normalisePhone(raw: string, defaultRegion: CountryCode = 'GB'): NormalisedPhone {
   const scanned = scan(raw);
-  if (typeof scanned !== 'string') return scanned;
+  return typeof scanned === 'string' ? normaliseScanned(scanned, defaultRegion) : scanned;
+}
+
+/**
+ * normalisePhone for a number written in ASCII bytes [start, end) (a field of an
+ * importer's line), default region GB: the characters are checked on the bytes, so
+ * the only string made before the fast path is the digits themselves.
+ */
+export function normalisePhoneBytes(bytes: Uint8Array, start: number, end: number): NormalisedPhone {
+  const scanned = scanBytes(bytes, start, end);
+  return typeof scanned === 'string' ? normaliseScanned(scanned, 'GB') : scanned;
+}
+
+/** The rest of normalisePhone, from the checked digits ('+' and digits only). */
+function normaliseScanned(scanned: string, defaultRegion: CountryCode): NormalisedPhone {
   const plus = scanned.charCodeAt(0) === 43;
   const digits = plus ? scanned.slice(1) : scanned;
 
@@ -183,7 +198,8 @@ export function normalisePhone(raw: string, defaultRegion: CountryCode = 'GB'): 
   const key = defaultRegion === 'GB' ? scanned : defaultRegion + ':' + scanned;
   const cached = cacheGet(key);
   if (cached !== undefined) return cached;
-  const result = normalisePhoneReference(raw, defaultRegion);
+  // The reference reads the same digits: separators carry nothing once checked.
+  const result = normalisePhoneReference(scanned, defaultRegion);
   cacheSet(key, result);
   return result;
 }
@@ -228,6 +244,30 @@ function scanExact(raw: string): string | PhoneRejected {
   if (digits.length === 0) return plus ? REJECT['not a phone number'] : REJECT.empty;
   if (digits.length > MAX_DIGITS || len > MAX_RAW_LENGTH) return REJECT['too long'];
   return plus ? '+' + digits : digits;
+}
+
+/** scanExact over ASCII bytes, writing the digits after a '+' slot in a scratch buffer. */
+const scratch = Buffer.alloc(MAX_RAW_LENGTH + 2);
+scratch[0] = 43;
+
+function scanBytes(b: Uint8Array, start: number, end: number): string | PhoneRejected {
+  let n = 0;
+  let plus = false;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (n <= MAX_RAW_LENGTH) scratch[1 + n] = c;
+      n++;
+    } else if (c === 43 /* + */) {
+      if (plus || n > 0) return REJECT['not a phone number'];
+      plus = true;
+    } else if (!isSeparator(c)) {
+      return REJECT['not a phone number'];
+    }
+  }
+  if (n === 0) return plus ? REJECT['not a phone number'] : REJECT.empty;
+  if (n > MAX_DIGITS || end - start > MAX_RAW_LENGTH) return REJECT['too long'];
+  return latin1(scratch, plus ? 0 : 1, n + 1);
 }
 
 function isSeparator(c: number): boolean {

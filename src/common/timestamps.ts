@@ -1,3 +1,5 @@
+import { latin1 } from './bytes.js';
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -24,6 +26,45 @@ export function isoTimestamp(value: string): string | null {
 }
 
 const validDays = new Map<string, boolean>();
+
+/**
+ * isoTimestamp's fast shape read straight from bytes, for importers that never make
+ * strings of the lines they can read themselves: true when bytes [start, end) are a
+ * valid "2021-01-01T00:36:09Z", which is then stored as it is. False is not a verdict:
+ * the caller hands the value to isoTimestamp.
+ */
+export function isoTimestampBytes(b: Buffer, start: number, end: number): boolean {
+  const s = start;
+  if (end - s !== 20 || b[s + 10] !== 84 || b[s + 19] !== 90 || b[s + 13] !== 58 || b[s + 16] !== 58 || b[s + 4] !== 45 || b[s + 7] !== 45) return false;
+  const y = digitsAt(b, s, 4);
+  const m = digitsAt(b, s + 5, 2);
+  const d = digitsAt(b, s + 8, 2);
+  if (y < 0 || m < 0 || d < 0) return false;
+  const key = y * 10_000 + m * 100 + d;
+  let ok = validDayNumbers.get(key);
+  if (ok === undefined) {
+    ok = isoTimestampSlow(latin1(b, s, s + 10) + 'T00:00:00Z') !== null;
+    if (validDayNumbers.size < 100_000) validDayNumbers.set(key, ok);
+  }
+  if (!ok) return false;
+  const hh = digitsAt(b, s + 11, 2);
+  const mm = digitsAt(b, s + 14, 2);
+  const ss = digitsAt(b, s + 17, 2);
+  return hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59;
+}
+
+const validDayNumbers = new Map<number, boolean>();
+
+/** n ASCII digits at i as a number, or -1 when one is not a digit. */
+function digitsAt(b: Buffer, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = b[k]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
 
 /** Two digits at i as a number, or 99 when either is not a digit. */
 function clock(s: string, i: number): number {

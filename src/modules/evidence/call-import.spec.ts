@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { RowRule } from './block-parser.js';
 import type { ImportSpec } from './evidence-imports.service.js';
+import { CallerBytes, callLineRule } from './call-record-bytes.js';
 import { CALL_COLUMNS, CALL_COPY_COLUMNS, CallColumn, CallerLookup, callRowToCopy } from './call-record-row.js';
 
 /** Call records: normalised target numbers, attributed to the institution impersonated. */
@@ -25,6 +26,9 @@ export function callImportSpec(): ImportSpec<CallColumn> {
 /** The row rule for a parse lane, from the institutions' caller ids (E.164 → id). */
 export function makeCallRow(institutions: Array<[string, number]>): RowRule {
   const callers = new CallerLookup(new Map(institutions));
-  return (fields, index, width, importNo, line) =>
+  const rule: RowRule = (fields, index, width, importNo, line) =>
     callRowToCopy(fields, index as Record<CallColumn, number>, width, importNo, line, callers);
+  const callerBytes = new CallerBytes(callers);
+  rule.lines = (header, importNo) => callLineRule(header.index as Record<CallColumn, number>, header.width, importNo, callerBytes);
+  return rule;
 }

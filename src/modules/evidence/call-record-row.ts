@@ -12,8 +12,8 @@ export const CALL_COPY_COLUMNS = [
   'caller_id', 'institution_id', 'target_e164', 'target_type',
 ] as const;
 
-const MAX_TEXT = 200;
-const MAX_DURATION = 7 * 24 * 3600;
+export const MAX_TEXT = 200;
+export const MAX_DURATION = 7 * 24 * 3600;
 
 /**
  * One call-record row to a COPY line, or the reason it is rejected. Pure: the caller
