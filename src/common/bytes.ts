@@ -5,3 +5,4 @@
 export function latin1(buf: Buffer, start: number, end: number): string {
   return (buf as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
 }
+

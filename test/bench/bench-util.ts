@@ -22,7 +22,7 @@ export function printFigures(title: string, figures: Figure[]): void {
   for (const f of figures) {
     const v = f.value >= 1000 ? Math.round(f.value).toLocaleString('en-GB') : f.value.toFixed(f.value < 10 ? 3 : 1);
     const verdict = f.budget ? `  budget ${f.budget}: ${f.ok ? 'met' : 'NOT MET'}` : '';
-    console.log(`  ${f.name.padEnd(44)} ${v.padStart(14)} ${f.unit}${verdict}`);
+    console.log(`  ${f.name.padEnd(58)} ${v.padStart(14)} ${f.unit}${verdict}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { latin1 } from '../../common/bytes.js';
 import type { CopyBuffer } from '../../common/csv-records.js';
-import { normalisePhoneBytes } from '../../common/phone.js';
+import { normalisePhoneBytes, PhoneType } from '../../common/phone.js';
 import { isoTimestampBytes } from '../../common/timestamps.js';
 import type { LineRule } from './block-parser.js';
 import { CallColumn, CallerLookup, MAX_DURATION, MAX_TEXT } from './call-record-row.js';
@@ -9,6 +9,7 @@ const TAB = 9;
 const NL = 10;
 const COMMA = 44;
 const SPACE = 32;
+const TYPE_BYTES: Record<PhoneType, Uint8Array> = { mobile: Buffer.from('mobile'), fixed_line: Buffer.from('fixed_line'), other: Buffer.from('other') };
 
 /**
  * The call-record row rule read straight from a line's bytes, for the plain lines that
@@ -85,11 +86,10 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     while (s < e && src[s] === SPACE) s++;
     while (e > s && src[e - 1] === SPACE) e--;
     if (callE - callS > MAX_TEXT || accE - accS > MAX_TEXT || e - s > MAX_TEXT) return false;
-    const caller = callers.get(src, s, e);
 
-    const e164 = target.e164;
-    const type = target.type;
-    const buf = out.room(end - start + caller.length + importBytes.length + e164.length + type.length + 40);
+    // Room for the line's bytes plus what the row adds: import and line numbers, the
+    // target's E.164 and type, the caller's institution, tabs (at most 80 bytes).
+    const buf = out.room(2 * (end - start) + 128);
     let p = out.used;
     for (let i = 0; i < importBytes.length; i++) buf[p++] = importBytes[i]!;
     p = writeDecimal(buf, p, line);
@@ -102,11 +102,12 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     buf[p++] = TAB;
     p = accS === accE ? writeNull(buf, p) : copy(src, accS, accE, buf, p);
     buf[p++] = TAB;
-    for (let i = 0; i < caller.length; i++) buf[p++] = caller.charCodeAt(i);
+    p = callers.write(src, s, e, buf, p);
     buf[p++] = TAB;
-    for (let i = 0; i < e164.length; i++) buf[p++] = e164.charCodeAt(i);
+    p = writeAscii(target.e164, buf, p);
     buf[p++] = TAB;
-    for (let i = 0; i < type.length; i++) buf[p++] = type.charCodeAt(i);
+    const type = TYPE_BYTES[target.type];
+    for (let i = 0; i < type.length; i++) buf[p++] = type[i]!;
     buf[p++] = NL;
     out.used = p;
     return true;
@@ -115,6 +116,12 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
 
 function copy(src: Uint8Array, s: number, e: number, dst: Uint8Array, p: number): number {
   for (let i = s; i < e; i++) dst[p++] = src[i]!;
+  return p;
+}
+
+/** An ASCII string's characters as bytes (a loop beats a native call for a dozen bytes). */
+function writeAscii(s: string, dst: Uint8Array, p: number): number {
+  for (let i = 0; i < s.length; i++) dst[p++] = s.charCodeAt(i);
   return p;
 }
 
@@ -146,17 +153,22 @@ export class CallerBytes {
   private readonly slots = new Int32Array(1 << 16).fill(-1);
   private readonly hashes = new Int32Array(CallerBytes.CAPACITY);
   private readonly keys: Uint8Array[] = [];
-  private readonly outs: string[] = [];
+  private readonly outs: Uint8Array[] = [];
 
   constructor(private readonly callers: CallerLookup) {}
 
-  get(src: Buffer, s: number, e: number): string {
+  /** Writes the COPY fields for the caller id in bytes [s, e) of src at dst[p…]; returns the end. */
+  write(src: Buffer, s: number, e: number, dst: Buffer, p: number): number {
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
     const mask = this.slots.length - 1;
     let slot = h & mask;
     for (let k = this.slots[slot]!; k !== -1; k = this.slots[slot]!) {
-      if (this.hashes[k] === h && sameBytes(this.keys[k]!, src, s, e)) return this.outs[k]!;
+      if (this.hashes[k] === h && sameBytes(this.keys[k]!, src, s, e)) {
+        const out = this.outs[k]!;
+        for (let i = 0; i < out.length; i++) dst[p++] = out[i]!;
+        return p;
+      }
       slot = (slot + 1) & mask;
     }
     const out = this.callers.lookup(latin1(src, s, e));
@@ -165,9 +177,9 @@ export class CallerBytes {
       this.slots[slot] = k;
       this.hashes[k] = h;
       this.keys.push(Buffer.from(src.subarray(s, e)));
-      this.outs.push(out);
+      this.outs.push(Buffer.from(out, 'latin1'));
     }
-    return out;
+    return writeAscii(out, dst, p);
   }
 }
 
