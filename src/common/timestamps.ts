@@ -29,31 +29,35 @@ const validDays = new Map<string, boolean>();
 
 /**
  * isoTimestamp's fast shape read straight from bytes, for importers that never make
- * strings of the lines they can read themselves: true when bytes [start, end) are a
- * valid "2021-01-01T00:36:09Z", which is then stored as it is. False is not a verdict:
- * the caller hands the value to isoTimestamp.
+ * strings of the lines they can read themselves: when bytes [start, end) are a valid
+ * "2021-01-01T00:36:09Z", the instant in microseconds since 2000-01-01T00:00:00Z (the
+ * value Postgres's binary COPY takes for a timestamptz). NaN is not a verdict: the
+ * caller hands the value to isoTimestamp.
  */
-export function isoTimestampBytes(b: Buffer, start: number, end: number): boolean {
+export function isoTimestampMicros(b: Buffer, start: number, end: number): number {
   const s = start;
-  if (end - s !== 20 || b[s + 10] !== 84 || b[s + 19] !== 90 || b[s + 13] !== 58 || b[s + 16] !== 58 || b[s + 4] !== 45 || b[s + 7] !== 45) return false;
+  if (end - s !== 20 || b[s + 10] !== 84 || b[s + 19] !== 90 || b[s + 13] !== 58 || b[s + 16] !== 58 || b[s + 4] !== 45 || b[s + 7] !== 45) return NaN;
   const y = digitsAt(b, s, 4);
   const m = digitsAt(b, s + 5, 2);
   const d = digitsAt(b, s + 8, 2);
-  if (y < 0 || m < 0 || d < 0) return false;
+  if (y < 0 || m < 0 || d < 0) return NaN;
   const key = y * 10_000 + m * 100 + d;
-  let ok = validDayNumbers.get(key);
-  if (ok === undefined) {
-    ok = isoTimestampSlow(latin1(b, s, s + 10) + 'T00:00:00Z') !== null;
-    if (validDayNumbers.size < 100_000) validDayNumbers.set(key, ok);
+  let days = pgDays.get(key);
+  if (days === undefined) {
+    days = isoTimestampSlow(latin1(b, s, s + 10) + 'T00:00:00Z') === null ? NaN : Date.UTC(y, m - 1, d) / 86_400_000 - PG_EPOCH_DAYS;
+    if (pgDays.size < 100_000) pgDays.set(key, days);
   }
-  if (!ok) return false;
   const hh = digitsAt(b, s + 11, 2);
   const mm = digitsAt(b, s + 14, 2);
   const ss = digitsAt(b, s + 17, 2);
-  return hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59;
+  if (!(hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59)) return NaN;
+  return (days * 86_400 + hh * 3_600 + mm * 60 + ss) * 1_000_000;
 }
 
-const validDayNumbers = new Map<number, boolean>();
+/** 2000-01-01, Postgres's epoch, in days since 1970-01-01. */
+const PG_EPOCH_DAYS = 10_957;
+/** Valid days (YYYYMMDD) → days since 2000-01-01; NaN for a day that does not exist. */
+const pgDays = new Map<number, number>();
 
 /** n ASCII digits at i as a number, or -1 when one is not a digit. */
 function digitsAt(b: Buffer, i: number, n: number): number {

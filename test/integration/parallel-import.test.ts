@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, createReadStream } from 'node:fs';
+import { differenceFromFieldPath } from '../support/call-records.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,5 +82,9 @@ describe('parallel parsing of a large import', () => {
     for await (const chunk of createReadStream(path.join(dir, 'calls.csv'))) splitter.pushBytes(chunk as Buffer);
     splitter.end();
     expect(view.errors.map((e) => ({ line: e.line, reason: e.reason }))).toEqual(expected);
+  });
+
+  it('stores exactly the values the field path would (binary rows and text rows alike)', async () => {
+    expect(await differenceFromFieldPath(t.ds, url.toString(), view.id, path.join(dir, 'calls.csv'), manifest.calls.rowsAccepted)).toEqual({ extra: 0, missing: 0 });
   });
 });

@@ -1,17 +1,19 @@
 import { CopyBuffer, CsvSplitter, detached, Rejection } from '../../common/csv-records.js';
 
 /**
- * Turns one CSV row into a COPY line or a rejection (see ImportSpec.rows). A rule may
- * also offer `lines`: a faster reading of plain lines straight from their bytes.
+ * Turns one CSV row into a COPY line (text format) or a rejection (see ImportSpec.rows).
+ * A rule may also offer `lines`: a faster reading of plain lines straight from their
+ * bytes into COPY's binary format.
  */
 export type RowRule = ((fields: string[], index: Record<string, number>, width: number, importKey: string, line: number) => string | Rejection) & {
   lines?: (header: HeaderMap, importKey: string) => LineRule;
 };
 
 /**
- * Reads one line, bytes [start, end) of src without its line end, and appends its COPY
- * line to out; or appends nothing and returns false, and the line goes through the
- * row rule as fields (quotes, other encodings, rejections).
+ * Reads one line, bytes [start, end) of src without its line end, and appends its row
+ * to out in COPY's binary format (the same columns, the same values as the row rule's
+ * text line); or appends nothing and returns false, and the line goes through the row
+ * rule as fields (quotes, other encodings, rejections).
  */
 export type LineRule = (src: Buffer, start: number, end: number, line: number, out: CopyBuffer) => boolean;
 
@@ -25,7 +27,10 @@ export interface Sample extends Rejection {
 }
 
 export interface BlockResult {
+  /** Rows from the row rule, COPY text format. */
   copy: Uint8Array | null;
+  /** Rows from the line rule, COPY binary format (rows only: no header or trailer). */
+  binary: Uint8Array | null;
   total: number;
   accepted: number;
   rejected: number;
@@ -41,8 +46,8 @@ export const MAX_ERROR_SAMPLES = 100;
  * main thread and in a parse worker.
  */
 export function parseBlock(row: RowRule, header: HeaderMap, key: string, block: Uint8Array, firstLine: number): BlockResult {
-  const out = new CopyBuffer(Math.max(64 << 10, block.length * 2));
-  const r: BlockResult = { copy: null, total: 0, accepted: 0, rejected: 0, byReason: {}, samples: [] };
+  const out = new CopyBuffer(row.lines ? 64 << 10 : Math.max(64 << 10, block.length * 2));
+  const r: BlockResult = { copy: null, binary: null, total: 0, accepted: 0, rejected: 0, byReason: {}, samples: [] };
   const onRecord = (fields: string[], line: number) => {
     r.total++;
     const res = row(fields, header.index, header.width, key, line);
@@ -60,9 +65,11 @@ export function parseBlock(row: RowRule, header: HeaderMap, key: string, block: 
   };
   const bytes = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
   if (row.lines) {
-    const counted = readLines(row.lines(header, key), bytes, firstLine, out, onRecord);
+    const binary = new CopyBuffer(Math.max(64 << 10, block.length * 2));
+    const counted = readLines(row.lines(header, key), bytes, firstLine, binary, onRecord);
     r.total += counted;
     r.accepted += counted;
+    r.binary = binary.take();
   } else {
     const splitter = new CsvSplitter(onRecord, firstLine - 1);
     splitter.pushBytes(bytes);
@@ -77,7 +84,7 @@ export function parseBlock(row: RowRule, header: HeaderMap, key: string, block: 
  * line of a record whose quoted field spans lines) to a CsvSplitter, as text. Returns
  * how many lines the line rule took.
  */
-function readLines(rule: LineRule, src: Buffer, firstLine: number, out: CopyBuffer, onRecord: (fields: string[], line: number) => void): number {
+function readLines(rule: LineRule, src: Buffer, firstLine: number, binary: CopyBuffer, onRecord: (fields: string[], line: number) => void): number {
   let splitter: CsvSplitter | null = null;
   let taken = 0;
   let line = firstLine - 1;
@@ -91,7 +98,7 @@ function readLines(rule: LineRule, src: Buffer, firstLine: number, out: CopyBuff
     if (splitter?.inRecord) {
       splitter.push(src.toString('utf8', pos, next));
     } else if (end > pos) {
-      if (rule(src, pos, end, line, out)) {
+      if (rule(src, pos, end, line, binary)) {
         taken++;
       } else {
         splitter ??= new CsvSplitter(onRecord);

@@ -68,14 +68,17 @@ export class CallerLookup {
   lookup(raw: string): string {
     let out = this.cache.get(raw);
     if (out === undefined) {
-      if (raw === '') out = '\\N\t\\N';
-      else {
-        const p = normalisePhone(raw);
-        const inst = p.ok ? this.institutionByCaller.get(p.e164) : undefined;
-        out = copyText(p.ok ? p.e164 : raw) + '\t' + (inst === undefined ? '\\N' : String(inst));
-      }
+      const { caller, institution } = this.resolve(raw);
+      out = (caller === null ? '\\N' : copyText(caller)) + '\t' + (institution === null ? '\\N' : String(institution));
       if (this.cache.size < 20_000) this.cache.set(detached(raw), (out = detached(out)));
     }
     return out;
+  }
+
+  /** The caller id to store (E.164 when it reads as a number, else as written) and its institution. */
+  resolve(raw: string): { caller: string | null; institution: number | null } {
+    if (raw === '') return { caller: null, institution: null };
+    const p = normalisePhone(raw);
+    return { caller: p.ok ? p.e164 : raw, institution: (p.ok ? this.institutionByCaller.get(p.e164) : undefined) ?? null };
   }
 }

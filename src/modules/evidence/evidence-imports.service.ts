@@ -3,12 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
 import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { mapHeader } from '../../common/csv-records.js';
 import { BlockResult, HeaderMap, MAX_ERROR_SAMPLES, RowSource, Sample } from './block-parser.js';
+import { CopySink } from './copy-sink.js';
 import { ParseLanes } from './parse-lanes.js';
 import { availableParallelism } from 'node:os';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -208,15 +207,13 @@ export class EvidenceImportsService {
         .catch(() => undefined);
     };
 
-    let copy: ReturnType<typeof copyFrom> | null = null;
+    let sink: CopySink | null = null;
     let lanes: ParseLanes | null = null;
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL timezone = 'UTC'`);
       const context = (await spec.context?.(client)) ?? null;
       const hash = createHash('sha256');
-      // The COPY starts only once the header is known good, so a wrong file never opens one.
-      let copyDone: Promise<void> = Promise.resolve();
       const target = spec.partitionPerImport ? `${spec.table}_${key}` : spec.table;
       if (spec.partitionPerImport) {
         if (!/^\d+$/.test(key)) throw new Error('a partitioned import needs its import number as key');
@@ -224,17 +221,7 @@ export class EvidenceImportsService {
         // Matching the partition bound lets ATTACH skip scanning the rows again.
         await client.query(`ALTER TABLE ${target} ADD CONSTRAINT ${target}_import CHECK (import_no = ${key})`);
       }
-      const startCopy = () => {
-        const freeze = spec.partitionPerImport ? ' WITH (FREEZE)' : '';
-        const stream = client.query(copyFrom(`COPY ${target} (${spec.copyColumns.join(', ')}) FROM STDIN${freeze}`));
-        copyDone = new Promise<void>((resolve, reject) => {
-          stream.on('finish', resolve);
-          stream.on('error', reject);
-        });
-        copyDone.catch(() => undefined);
-        copy = stream;
-        return stream;
-      };
+      sink = new CopySink(client, `${target} (${spec.copyColumns.join(', ')})`, !!spec.partitionPerImport);
       const consume = async (r: BlockResult) => {
         counts.total += r.total;
         counts.accepted += r.accepted;
@@ -243,13 +230,9 @@ export class EvidenceImportsService {
         if (samples.length < MAX_ERROR_SAMPLES || r.samples.some((x) => x.line < samples[samples.length - 1]!.line)) {
           samples = [...samples, ...r.samples].sort((a, b) => a.line - b.line).slice(0, MAX_ERROR_SAMPLES);
         }
-        if (r.copy && r.copy.length) {
-          const stream = copy ?? startCopy();
-          // Backpressure: wait for Postgres to take what it has before reading on.
-          if (!stream.write(Buffer.from(r.copy.buffer, r.copy.byteOffset, r.copy.byteLength))) {
-            await Promise.race([once(stream, 'drain'), copyDone]);
-          }
-        }
+        // Backpressure: the sink waits for Postgres to take what it has before reading on.
+        if (r.binary) await sink!.binary(r.binary);
+        if (r.copy) await sink!.text(r.copy);
         report();
       };
 
@@ -282,10 +265,7 @@ export class EvidenceImportsService {
       for (const b of blocks.end()) await take(b);
       if (!header) throw new ImportFileError('The file is empty: a header row is required');
       await Promise.all(inFlight);
-      const stream = copy ?? startCopy();
-      stream.end();
-      await copyDone;
-      copy = null;
+      await sink.end();
       report(true);
       const sha256 = hash.digest('hex');
       const earlier = await this.completedWithHash(spec.kind, sha256);
@@ -321,8 +301,7 @@ export class EvidenceImportsService {
       return this.get(id);
     } catch (err) {
       // A COPY in progress must be aborted (CopyFail) before the connection takes a ROLLBACK.
-      const open = copy as ReturnType<typeof copyFrom> | null;
-      if (open) open.destroy(err as Error);
+      (sink as CopySink | null)?.abort(err as Error);
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
