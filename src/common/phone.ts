@@ -95,22 +95,25 @@ type NumberingPlanWithTypes = {
   numberingPlan?: { type(t: string): { pattern(): string } | undefined };
 };
 
-function gbPattern(type: 'MOBILE' | 'FIXED_LINE'): RegExp | undefined {
+function gbPattern(type: 'MOBILE' | 'FIXED_LINE'): string | undefined {
   try {
     const m = new Metadata(maxMetadata as unknown as MetadataJson) as unknown as NumberingPlanWithTypes;
     m.selectNumberingPlan('GB');
-    const p = m.numberingPlan?.type(type)?.pattern();
-    return p ? new RegExp(`^(?:${p})$`) : undefined;
+    return m.numberingPlan?.type(type)?.pattern() || undefined;
   } catch {
     return undefined;
   }
 }
 
-const GB_MOBILE_RE = gbPattern('MOBILE');
-const GB_FIXED_RE = gbPattern('FIXED_LINE');
+const GB_MOBILE = gbPattern('MOBILE');
+const GB_FIXED = gbPattern('FIXED_LINE');
+/** The patterns for a national significant number, and for it written in E.164 (+44…). */
+const GB_MOBILE_RE = GB_MOBILE === undefined ? undefined : new RegExp(`^(?:${GB_MOBILE})$`);
+const GB_MOBILE_E164_RE = GB_MOBILE === undefined ? undefined : new RegExp(`^\\+44(?:${GB_MOBILE})$`);
+const GB_FIXED_E164_RE = GB_FIXED === undefined ? undefined : new RegExp(`^\\+44(?:${GB_FIXED})$`);
 
 /** True when the GB fast path is active (libphonenumber metadata was readable). */
-export const PHONE_FAST_PATH_ENABLED = GB_MOBILE_RE !== undefined && GB_FIXED_RE !== undefined;
+export const PHONE_FAST_PATH_ENABLED = GB_MOBILE !== undefined && GB_FIXED !== undefined;
 
 // ---------------------------------------------------------------------------
 // Cache for the slow path.
@@ -182,19 +185,31 @@ export function normalisePhone(raw: string, defaultRegion: CountryCode = 'GB'): 
  */
 export function normalisePhoneBytes(bytes: Uint8Array, start: number, end: number): NormalisedPhone {
   const scanned = scanBytes(bytes, start, end);
-  return typeof scanned === 'string' ? normaliseScanned(scanned, 'GB') : scanned;
+  if (typeof scanned !== 'number') return scanned;
+  const plus = scanned >= PLUS;
+  const n = plus ? scanned - PLUS : scanned;
+  if (PHONE_FAST_PATH_ENABLED) {
+    const fast = fastGb(n, plus);
+    if (fast !== undefined) return fast;
+  }
+  return normaliseSlow(latin1(scratch, plus ? 0 : 1, n + 1), 'GB');
 }
 
 /** The rest of normalisePhone, from the checked digits ('+' and digits only). */
 function normaliseScanned(scanned: string, defaultRegion: CountryCode): NormalisedPhone {
-  const plus = scanned.charCodeAt(0) === 43;
-  const digits = plus ? scanned.slice(1) : scanned;
-
   if (defaultRegion === 'GB' && PHONE_FAST_PATH_ENABLED) {
-    const fast = fastGb(digits, plus);
+    // The fast path reads the digits from the scratch buffer, as scanBytes leaves them.
+    const plus = scanned.charCodeAt(0) === 43;
+    let n = 0;
+    for (let i = plus ? 1 : 0; i < scanned.length; i++) scratch[1 + n++] = scanned.charCodeAt(i);
+    const fast = fastGb(n, plus);
     if (fast !== undefined) return fast;
   }
+  return normaliseSlow(scanned, defaultRegion);
+}
 
+/** libphonenumber behind a cache, for what the GB fast path leaves. */
+function normaliseSlow(scanned: string, defaultRegion: CountryCode): NormalisedPhone {
   const key = defaultRegion === 'GB' ? scanned : defaultRegion + ':' + scanned;
   const cached = cacheGet(key);
   if (cached !== undefined) return cached;
@@ -246,11 +261,19 @@ function scanExact(raw: string): string | PhoneRejected {
   return plus ? '+' + digits : digits;
 }
 
-/** scanExact over ASCII bytes, writing the digits after a '+' slot in a scratch buffer. */
+/**
+ * Digits of the number being read: scratch[1…n], with a '+' in scratch[0] so that
+ * "+digits" is one slice. Written by scanBytes (and normaliseScanned), read by fastGb.
+ */
 const scratch = Buffer.alloc(MAX_RAW_LENGTH + 2);
 scratch[0] = 43;
+/** Added to scanBytes's digit count when a '+' was written. */
+const PLUS = 1 << 10;
+/** '+44' and a national significant number, made into the E.164 string at once. */
+const e164Scratch = Buffer.from('+44' + '0'.repeat(16), 'latin1');
 
-function scanBytes(b: Uint8Array, start: number, end: number): string | PhoneRejected {
+/** scanExact over ASCII bytes: the number of digits (plus PLUS after a '+'), left in scratch. */
+function scanBytes(b: Uint8Array, start: number, end: number): number | PhoneRejected {
   let n = 0;
   let plus = false;
   for (let i = start; i < end; i++) {
@@ -267,7 +290,7 @@ function scanBytes(b: Uint8Array, start: number, end: number): string | PhoneRej
   }
   if (n === 0) return plus ? REJECT['not a phone number'] : REJECT.empty;
   if (n > MAX_DIGITS || end - start > MAX_RAW_LENGTH) return REJECT['too long'];
-  return latin1(scratch, plus ? 0 : 1, n + 1);
+  return plus ? n + PLUS : n;
 }
 
 function isSeparator(c: number): boolean {
@@ -290,40 +313,42 @@ function isSeparator(c: number): boolean {
 }
 
 /**
- * UK national significant number from the digits, when the written form is one
- * of the GB shapes; then the GB mobile / fixed-line patterns decide. Anything
- * it is not sure about returns undefined and goes to libphonenumber.
+ * UK national significant number from the n digits in scratch[1…n], when the written
+ * form is one of the GB shapes; then the GB mobile / fixed-line patterns decide.
+ * Anything it is not sure about returns undefined and goes to libphonenumber.
  */
-function fastGb(digits: string, plus: boolean): NormalisedPhone | undefined {
-  let nsn: string;
+function fastGb(n: number, plus: boolean): NormalisedPhone | undefined {
+  const d = (i: number) => (i <= n ? scratch[i]! : -1); // the i-th digit (1-based), as scanned into scratch
+  let first: number; // position of the national significant number's first digit
   if (plus) {
-    if (digits.charCodeAt(0) !== 52 || digits.charCodeAt(1) !== 52) return undefined; // not +44
-    nsn = digits.slice(2);
-  } else if (digits.charCodeAt(0) === 48 /* 0 */) {
-    if (digits.charCodeAt(1) === 48) {
-      if (!digits.startsWith('0044')) return undefined; // 00 + another country
-      nsn = digits.slice(4);
+    if (d(1) !== 52 || d(2) !== 52) return undefined; // not +44
+    first = 3;
+  } else if (d(1) === 48 /* 0 */) {
+    if (d(2) === 48) {
+      if (d(3) !== 52 || d(4) !== 52) return undefined; // 00 + another country
+      first = 5;
     } else {
-      nsn = digits.slice(1);
+      first = 2;
     }
-  } else if (digits.charCodeAt(0) === 52 && digits.charCodeAt(1) === 52 && digits.length >= 11) {
-    nsn = digits.slice(2); // 447723456789: country code without '+'
+  } else if (d(1) === 52 && d(2) === 52 && n >= 11) {
+    first = 3; // 447723456789: country code without '+'
   } else {
     return undefined;
   }
   // Trunk '0' written after the country code: +44 (0)7723 456789, 0044 07723…
   // (After a national '0' the next digit is never '0': '00…' took the branch above.)
-  if (nsn.charCodeAt(0) === 48) nsn = nsn.slice(1);
-  const first = nsn.charCodeAt(0);
-  if (first === 55 /* 7 */ && nsn.length === 10) {
-    if (GB_MOBILE_RE!.test(nsn)) return { ok: true, e164: '+44' + nsn, type: 'mobile' };
-    const e164 = '+44' + nsn;
-    if (RESERVED_BY_E164.has(e164)) return { ok: true, e164, type: 'mobile' };
+  if (d(first) === 48) first++;
+  const length = n - first + 1;
+  const lead = d(first);
+  const mobile = lead === 55 /* 7 */ && length === 10;
+  if (!mobile && !((lead === 49 || lead === 50) /* 1, 2 */ && (length === 10 || length === 9))) return undefined;
+  for (let i = 0; i < length; i++) e164Scratch[3 + i] = scratch[first + i]!;
+  const e164 = latin1(e164Scratch, 0, 3 + length);
+  if (mobile) {
+    if (GB_MOBILE_E164_RE!.test(e164) || RESERVED_BY_E164.has(e164)) return { ok: true, e164, type: 'mobile' };
     return undefined;
   }
-  if ((first === 49 || first === 50) /* 1, 2 */ && (nsn.length === 10 || nsn.length === 9)) {
-    if (GB_FIXED_RE!.test(nsn)) return { ok: true, e164: '+44' + nsn, type: 'fixed_line' };
-  }
+  if (GB_FIXED_E164_RE!.test(e164)) return { ok: true, e164, type: 'fixed_line' };
   return undefined;
 }
 
