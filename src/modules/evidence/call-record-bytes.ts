@@ -1,4 +1,3 @@
-import { latin1 } from '../../common/bytes.js';
 import {
   writeAsciiField, writeBytesField, writeInt16, writeInt2Field, writeInt4Field, writeInt8Field, writeNullField,
 } from '../../common/copy-binary.js';
@@ -133,11 +132,19 @@ export class CallerBytes {
       }
       slot = (slot + 1) & mask;
     }
-    const { caller, institution } = this.callers.resolve(latin1(src, s, e));
-    // Plain lines are ASCII, so the caller id as written is too.
+    // As CallerLookup.resolve, from the bytes: the E.164 when the id reads as a number
+    // (plain lines are ASCII, as normalisePhoneBytes needs), else the id as written.
     const start = p;
-    p = caller === null ? writeNullField(dst, p) : writeAsciiField(dst, p, caller);
-    p = institution === null ? writeNullField(dst, p) : writeInt2Field(dst, p, institution);
+    const phone = s === e ? null : normalisePhoneBytes(src, s, e);
+    if (phone === null) {
+      p = writeNullField(dst, writeNullField(dst, p));
+    } else if (phone.ok) {
+      p = writeAsciiField(dst, p, phone.e164);
+      const institution = this.callers.institutionOf(phone.e164);
+      p = institution === null ? writeNullField(dst, p) : writeInt2Field(dst, p, institution);
+    } else {
+      p = writeNullField(dst, writeBytesField(dst, p, src, s, e));
+    }
     const k = this.keys.length;
     if (k < CallerBytes.CAPACITY) {
       this.slots[slot] = k;

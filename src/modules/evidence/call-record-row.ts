@@ -79,6 +79,11 @@ export class CallerLookup {
   resolve(raw: string): { caller: string | null; institution: number | null } {
     if (raw === '') return { caller: null, institution: null };
     const p = normalisePhone(raw);
-    return { caller: p.ok ? p.e164 : raw, institution: (p.ok ? this.institutionByCaller.get(p.e164) : undefined) ?? null };
+    return { caller: p.ok ? p.e164 : raw, institution: p.ok ? this.institutionOf(p.e164) : null };
+  }
+
+  /** The institution whose known caller id this is (E.164), if any. */
+  institutionOf(e164: string): number | null {
+    return this.institutionByCaller.get(e164) ?? null;
   }
 }
