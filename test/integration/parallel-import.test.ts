@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync, createReadStream } from 'node:fs';
-import { differenceFromFieldPath } from '../support/call-records.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, Manifest } from '../../seeds/dataset-generator.js';
-import { CsvSplitter, mapHeader } from '../../src/common/csv-records.js';
-import { callImportSpec, makeCallRow } from '../../src/modules/evidence/call-import.spec.js';
-import { CALL_COLUMNS } from '../../src/modules/evidence/call-record-row.js';
+import { callImportSpec } from '../../src/modules/evidence/call-import.spec.js';
 import { EvidenceImportsService, ImportView } from '../../src/modules/evidence/evidence-imports.service.js';
 import { InstitutionsService } from '../../src/modules/evidence/institutions.service.js';
 import { randomUUID } from 'node:crypto';
 import { migrate } from '../../src/database/data-source.js';
+import { differenceFromFieldPath, readByFieldPath } from '../support/call-records.js';
 import { dropDatabase } from '../support/pg.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { TEST_DATABASE_URL } from '../support/test-db.js';
@@ -67,20 +65,10 @@ describe('parallel parsing of a large import', () => {
   });
 
   it('reports the same first rejected rows as one thread reading front to back', async () => {
-    const row = makeCallRow([]);
     const expected: Array<{ line: number; reason: string }> = [];
-    let header: { index: Record<string, number>; width: number } | null = null;
-    const splitter = new CsvSplitter((fields, line) => {
-      if (!header) {
-        const h = mapHeader(fields, CALL_COLUMNS);
-        if (h.ok) header = h;
-        return;
-      }
-      const r = row(fields, header.index, header.width, '1', line);
+    await readByFieldPath(path.join(dir, 'calls.csv'), [], '1', (r, line) => {
       if (typeof r !== 'string' && expected.length < 100) expected.push({ line, reason: r.reason });
     });
-    for await (const chunk of createReadStream(path.join(dir, 'calls.csv'))) splitter.pushBytes(chunk as Buffer);
-    splitter.end();
     expect(view.errors.map((e) => ({ line: e.line, reason: e.reason }))).toEqual(expected);
   });
 

@@ -5,9 +5,33 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 import { expect } from 'vitest';
-import { CsvSplitter, mapHeader } from '../../src/common/csv-records.js';
+import { CsvSplitter, mapHeader, Rejection } from '../../src/common/csv-records.js';
 import { makeCallRow } from '../../src/modules/evidence/call-import.spec.js';
 import { CALL_COLUMNS, CALL_COPY_COLUMNS } from '../../src/modules/evidence/call-record-row.js';
+
+/**
+ * Every record of a call-record file through the field path alone (CsvSplitter and the
+ * row rule, one thread, front to back): each COPY line or rejection with its line.
+ */
+export async function readByFieldPath(
+  file: string,
+  institutions: Array<[string, number]>,
+  importNo: string,
+  onRow: (result: string | Rejection, line: number) => void,
+): Promise<void> {
+  const row = makeCallRow(institutions);
+  let header: { index: Record<string, number>; width: number } | null = null;
+  const splitter = new CsvSplitter((fields, line) => {
+    if (!header) {
+      const h = mapHeader(fields, CALL_COLUMNS);
+      if (h.ok) header = h;
+      return;
+    }
+    onRow(row(fields, header.index, header.width, importNo, line), line);
+  });
+  for await (const chunk of createReadStream(file)) splitter.pushBytes(chunk as Buffer);
+  splitter.end();
+}
 
 /**
  * Rows an import stored, against every line of its file put through the field path
@@ -26,20 +50,10 @@ export async function differenceFromFieldPath(
   const institutions = (await ds.query(`SELECT caller_e164, institution_id FROM institution_caller_ids`)).map(
     (r: { caller_e164: string; institution_id: number }) => [r.caller_e164, r.institution_id] as [string, number],
   );
-  const fieldsOnly = makeCallRow(institutions);
   const lines: string[] = [];
-  let header: { index: Record<string, number>; width: number } | null = null;
-  const splitter = new CsvSplitter((fields, line) => {
-    if (!header) {
-      const h = mapHeader(fields, CALL_COLUMNS);
-      if (h.ok) header = h;
-      return;
-    }
-    const r = fieldsOnly(fields, header.index, header.width, String(no), line);
+  await readByFieldPath(file, institutions, String(no), (r) => {
     if (typeof r === 'string') lines.push(r);
   });
-  for await (const chunk of createReadStream(file)) splitter.pushBytes(chunk as Buffer);
-  splitter.end();
   expect(lines.length).toBe(accepted);
 
   const client = new Client({ connectionString: databaseUrl });
