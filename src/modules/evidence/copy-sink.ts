@@ -40,7 +40,9 @@ export class CopySink {
   text(rows: Uint8Array): Promise<void> {
     return this.serial(async () => {
       if (rows.length === 0) return;
-      this.held.push(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength));
+      // A copy of just these bytes: the block's buffer they sit in is much bigger, and
+      // a view would keep all of it until the batch is loaded.
+      this.held.push(Buffer.from(rows));
       this.heldBytes += rows.length;
       if (this.heldBytes >= CopySink.TEXT_BATCH) await this.flushText();
     });
