@@ -56,7 +56,7 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     while (s < e && src[s] === SPACE) s++;
     while (e > s && src[e - 1] === SPACE) e--;
     const started = isoTimestampMicros(src, s, e);
-    if (started !== started) return false;
+    if (Number.isNaN(started)) return false;
 
     s = from(iDuration);
     e = cuts[iDuration]!;

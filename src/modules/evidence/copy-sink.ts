@@ -9,7 +9,7 @@ type CopyStream = ReturnType<typeof copyFrom>;
  * One table's COPY, fed rows in two formats inside the caller's transaction.
  *
  * Binary rows (the byte path, nearly every row of a call-record file) stream into a
- * COPY … (FORMAT binary). Text rows (the field path: quoted, foreign or odd lines, and
+ * COPY … (FORMAT binary). Text rows (the field path: quoted, non-ASCII or odd lines, and
  * every row of a kind without a byte path) are held, and loaded by a COPY in text
  * format between binary ones once TEXT_BATCH bytes wait, and at the end; so memory
  * stays bounded whatever the mix.
