@@ -75,4 +75,14 @@ describe('parallel parsing of a large import', () => {
   it('stores exactly the values the field path would (binary rows and text rows alike)', async () => {
     expect(await differenceFromFieldPath(t.ds, url.toString(), view.id, path.join(dir, 'calls.csv'), manifest.calls.rowsAccepted)).toEqual({ extra: 0, missing: 0 });
   });
+
+  it('a second import in the same process parses on the same worker threads (the same file: a duplicate, nothing imported)', async () => {
+    const imports = t.app.get(EvidenceImportsService);
+    const id = await imports.create('calls', path.join(dir, 'calls.csv'), 'parallel-again.csv', { type: 'system' });
+    const again = await imports.run(id, callImportSpec());
+    expect(again.status).toBe('duplicate');
+    expect(again.duplicateOf).toBe(view.id);
+    const [{ n }] = await t.ds.query(`SELECT count(*)::int AS n FROM call_records`);
+    expect(n).toBe(manifest.calls.rowsAccepted);
+  });
 });
