@@ -1,5 +1,3 @@
-import { latin1 } from './bytes.js';
-
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -44,7 +42,7 @@ export function isoTimestampMicros(b: Buffer, start: number, end: number): numbe
   const key = y * 10_000 + m * 100 + d;
   let days = pgDays.get(key);
   if (days === undefined) {
-    days = isoTimestampSlow(latin1(b, s, s + 10) + 'T00:00:00Z') === null ? NaN : Date.UTC(y, m - 1, d) / 86_400_000 - PG_EPOCH_DAYS;
+    days = validDate(y, m, d) ? Date.UTC(y, m - 1, d) / 86_400_000 - PG_EPOCH_DAYS : NaN;
     if (pgDays.size < 100_000) pgDays.set(key, days);
   }
   const hh = digitsAt(b, s + 11, 2);
@@ -77,15 +75,17 @@ function clock(s: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : 99;
 }
 
+/** A day that exists, in the years seized logs can hold (1970–2100). */
+function validDate(year: number, month: number, day: number): boolean {
+  if (year < 1970 || year > 2100 || month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= DAYS[month - 1]! + (leap ? 1 : 0);
+}
+
 function isoTimestampSlow(value: string): string | null {
   const m = ISO.exec(value);
   if (!m) return null;
-  const year = +m[1]!;
-  const month = +m[2]!;
-  const day = +m[3]!;
-  if (year < 1970 || year > 2100 || month < 1 || month > 12 || day < 1) return null;
-  const leap = month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
-  if (day > DAYS[month - 1]! + (leap ? 1 : 0)) return null;
+  if (!validDate(+m[1]!, +m[2]!, +m[3]!)) return null;
   if (+m[4]! > 23 || +m[5]! > 59 || (m[6] !== undefined && +m[6] > 59)) return null;
   if (m[8] && m[8].length > 1) {
     const oh = +m[8].slice(1, 3);
