@@ -9,12 +9,13 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MessagesRepository } from '../delivery/messages.repository.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { victimFilterSql } from '../victims/victim-filters.js';
 import { CampaignContent } from './campaign-content.js';
 import { CampaignStatus, statusOnStart } from './campaign-state.js';
-import type { Channel } from './campaigns.dto.js';
+import type { Channel } from '../../common/channel.js';
 import { CampaignRow, CampaignsService, view } from './campaigns.service.js';
 import { estimateFinish } from './eta.js';
 import { messageJobId, messageJobOptions } from './message-jobs.js';
@@ -89,6 +90,7 @@ export class CampaignLaunchService {
     private readonly audit: AuditService,
     private readonly producer: QueueProducer,
     private readonly rates: ProviderRatesService,
+    private readonly messages: MessagesRepository,
   ) {}
 
   async launch(id: string, staff: StaffPrincipal, ip: string | null) {
@@ -115,10 +117,20 @@ export class CampaignLaunchService {
       );
       return row!;
     });
-    const enqueued = await this.enqueueQueued(id);
+    // The launch is committed: from here on it stands whatever Redis does. A failed
+    // enqueue is reported, not turned into an error (the campaign is running, and the
+    // reconciler enqueues what Postgres holds as queued).
+    let enqueued = 0;
+    let enqueueError: string | null = null;
+    try {
+      enqueued = await this.enqueueQueued(id);
+    } catch (err) {
+      enqueueError = `The campaign is launched, but its messages could not all be queued yet (${(err as Error).message}); the reconciler queues the rest within a minute.`;
+      this.logger.warn({ campaignId: id, err: { message: (err as Error).message } }, 'launch committed; enqueue failed, left to the reconciler');
+    }
     const seconds = (Date.now() - started) / 1000;
     this.logger.log({ campaignId: id, messages: launched.launch_summary?.messages, enqueued, seconds }, 'campaign launched');
-    return { ...view(launched), enqueued, launchSeconds: seconds };
+    return { ...view(launched), enqueued, ...(enqueueError ? { enqueueError } : {}), launchSeconds: seconds };
   }
 
   /** GET /api/campaigns/:id/preview: the launch planned but not written, with segments and an ETA. */
@@ -202,13 +214,7 @@ export class CampaignLaunchService {
    * read from Postgres while the caller works on this one (with Redis, usually).
    */
   private async *messagePages(campaignId: string, status: 'queued' | 'cancelled') {
-    const page = (after: string) =>
-      queryRows<{ id: string; channel: Channel; not_before: Date | null }>(
-        this.ds,
-        `SELECT id, channel, not_before FROM messages
-          WHERE campaign_id = $1 AND status = $2 AND id > $3 ORDER BY id LIMIT ${ENQUEUE_BATCH}`,
-        [campaignId, status, after],
-      );
+    const page = (after: string) => this.messages.page(campaignId, status, after, ENQUEUE_BATCH);
     let rows = await page('0');
     let next: Promise<typeof rows> | null = null;
     try {
@@ -344,23 +350,10 @@ export class CampaignLaunchService {
         bodies.push(renderTemplate(c.email_body ?? '', values));
       }
     }
-    await m.query(
-      `INSERT INTO messages (campaign_id, victim_id, channel, address, status, block_reason, subject, body, not_before, queued_at)
-       SELECT $1, victim_id, channel, address, status, block_reason, subject, body, not_before, CASE WHEN status = 'queued' THEN now() END
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-              AS t (victim_id, channel, address, status, block_reason, subject, body, not_before)
-       ON CONFLICT (campaign_id, victim_id, channel) DO NOTHING`,
-      [
-        c.id,
-        rows.map((r) => r.victimId),
-        rows.map((r) => r.channel),
-        rows.map((r) => r.address),
-        rows.map((r) => r.status),
-        rows.map((r) => r.blockReason),
-        subjects,
-        bodies,
-        rows.map((r) => r.notBefore),
-      ],
+    await this.messages.insertPlanned(
+      m,
+      c.id,
+      rows.map((r, i) => ({ ...r, subject: subjects[i]!, body: bodies[i]! })),
     );
   }
 

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ALL_STAFF, ClientIp, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal, SUPERVISORS_AND_UP } from '../../common/access.js';
 import { CampaignContent } from './campaign-content.js';
 import { CampaignLaunchService } from './campaign-launch.service.js';
+import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignListQueryDto, CreateCampaignDto, TemplatePreviewDto, UpdateCampaignDto } from './campaigns.dto.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignStatsService } from './campaign-stats.service.js';
@@ -29,6 +30,7 @@ export class CampaignsController {
   constructor(
     private readonly campaigns: CampaignsService,
     private readonly launcher: CampaignLaunchService,
+    private readonly lifecycle: CampaignLifecycleService,
     private readonly statsService: CampaignStatsService,
   ) {}
 
@@ -98,38 +100,21 @@ export class CampaignsController {
   @Post(':id/pause')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  async pause(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    const paused = await this.campaigns.move(id, 'pause', staff, ip);
-    this.dequeueLater(id, 'queued');
-    return paused;
+  pause(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.lifecycle.pause(id, staff, ip);
   }
 
   @Post(':id/resume')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  async resume(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    const resumed = await this.campaigns.move(id, 'resume', staff, ip);
-    // Messages held while paused got no job back: offer them again (present ones are not duplicated).
-    const enqueued = await this.launcher.enqueueQueued(id);
-    return { ...resumed, enqueued };
+  resume(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.lifecycle.resume(id, staff, ip);
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles(...SUPERVISORS_AND_UP)
-  async cancel(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    const cancelled = await this.campaigns.move(id, 'cancel', staff, ip);
-    this.dequeueLater(id, 'cancelled');
-    return cancelled;
-  }
-
-  /**
-   * The move is done and answered; its jobs leave the queues in the background (see
-   * CampaignLaunchService.dequeue). A failure here costs rate slots, never a message.
-   */
-  private dequeueLater(id: string, status: 'queued' | 'cancelled'): void {
-    void this.launcher.dequeue(id, status).catch((err: Error) =>
-      this.logger.warn({ campaignId: id, err: { message: err.message } }, 'could not take the campaign\'s jobs off the queues'),
-    );
+  cancel(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.lifecycle.cancel(id, staff, ip);
   }
 }

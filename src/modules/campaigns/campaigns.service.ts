@@ -6,6 +6,7 @@ import { validateSendWindow, type SendWindow } from '../../common/compliance-gat
 import { queryOne, queryRows } from '../../database/sql.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MessagesRepository } from '../delivery/messages.repository.js';
 import { CampaignContent, type TemplateTexts } from './campaign-content.js';
 import { actionsFrom, CampaignAction, CampaignStatus, decideMove } from './campaign-state.js';
 import type { AudienceDto, Channel, ChannelStrategy, CreateCampaignDto, UpdateCampaignDto, CampaignListQueryDto } from './campaigns.dto.js';
@@ -68,6 +69,7 @@ export class CampaignsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly audit: AuditService,
     private readonly content: CampaignContent,
+    private readonly messages: MessagesRepository,
   ) {}
 
   async create(dto: CreateCampaignDto, staff: StaffPrincipal, ip: string | null) {
@@ -142,19 +144,7 @@ export class CampaignsService {
         columns.actorColumn ? [id, to, staff.userId] : [id, to],
       );
       let cancelledMessages = 0;
-      if (action === 'cancel') {
-        // Nothing waiting may leave after a cancel: a worker claims only queued messages.
-        const cancelled = await queryRows<{ id: string }>(
-          m,
-          `WITH c AS (
-             UPDATE messages SET status = 'cancelled', updated_at = now()
-              WHERE campaign_id = $1 AND status IN ('pending', 'queued') RETURNING id)
-           INSERT INTO message_events (message_id, status, detail) SELECT id, 'cancelled', '{"by":"campaign_cancelled"}'::jsonb FROM c
-           RETURNING message_id AS id`,
-          [id],
-        );
-        cancelledMessages = cancelled.length;
-      }
+      if (action === 'cancel') cancelledMessages = await this.messages.cancelCampaign(m, id);
       await this.audit.record(
         {
           actor: actorOf(staff, ip), action: `campaign.${pastTense(action)}`, subjectType: 'campaign', subjectId: id,

@@ -15,13 +15,16 @@ import { TwilioSmsProvider } from './providers/twilio-sms.provider.js';
 import { ReceiptsService } from './receipts.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { TwilioWebhookController } from './twilio-webhook.controller.js';
+import { MessagesController } from './messages.controller.js';
+import { MessagesModule } from './messages.module.js';
+import { MessagesService } from './messages.service.js';
 
 /** Receipts are written by the api (webhooks) and by the workers (sandbox, reconciler). */
-@Module({ providers: [ReceiptsService], exports: [ReceiptsService] })
+@Module({ imports: [MessagesModule], providers: [ReceiptsService], exports: [ReceiptsService] })
 export class ReceiptsModule {}
 
-/** Status callbacks from the providers. */
-@Module({ imports: [ReceiptsModule], controllers: [TwilioWebhookController] })
+/** Status callbacks from the providers; messages that need a person. */
+@Module({ imports: [ReceiptsModule, MessagesModule], controllers: [TwilioWebhookController, MessagesController], providers: [MessagesService] })
 export class DeliveryApiModule {}
 
 /**
@@ -29,7 +32,7 @@ export class DeliveryApiModule {}
  * `email` processors, and the reconciler.
  */
 @Module({
-  imports: [ReceiptsModule, CampaignsModule, SettingsModule],
+  imports: [ReceiptsModule, MessagesModule, CampaignsModule, SettingsModule],
   providers: [
     {
       provide: SMS_PROVIDER,

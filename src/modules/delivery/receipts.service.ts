@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher.js';
 import { queryRows } from '../../database/sql.js';
 import { deliveryMetrics } from './delivery-metrics.js';
+import { fromSql, rankSql } from './message-state.js';
+import { receiptMoveSql } from './messages.repository.js';
 
 /** What a provider reports about a message it accepted. */
 export type ReceiptStatus = 'sent' | 'delivered' | 'temporary_failure' | 'permanent_failure' | 'opted_out';
@@ -13,40 +15,13 @@ export interface Receipt {
   providerMessageId: string;
   status: ReceiptStatus;
   errorCode?: string | null;
+  /** Our message id, when the provider names it (Twilio's StatusCallback URL carries it). */
+  messageId?: string | null;
 }
 
-/**
- * How far along a message is; a receipt only ever moves a message forwards, so
- * receipts that arrive late, twice or out of order change nothing they should not.
- */
-const RANK_SQL = (s: string) =>
-  `CASE ${s} WHEN 'pending' THEN 0 WHEN 'queued' THEN 10 WHEN 'sending' THEN 20 WHEN 'unknown' THEN 25 WHEN 'sent' THEN 30 ELSE 40 END`;
+/** A receipt's status as a message status (an opt-out suppresses the message). */
 const MESSAGE_STATUS_SQL = (s: string) => `CASE ${s} WHEN 'opted_out' THEN 'suppressed' ELSE ${s} END`;
-
-/**
- * The CTEs that move messages forwards by the receipts in `source` (provider_message_id,
- * status, error_code, rank): the update, its message_events rows, and a suppression for
- * a provider opt-out.
- */
-const MOVE_SQL = (source: string) => `
-       moved AS (
-         UPDATE messages m
-            SET status = p.status,
-                error_code = CASE WHEN p.error_code <> '' THEN p.error_code ELSE m.error_code END,
-                block_reason = CASE WHEN p.status = 'suppressed' THEN 'provider_opt_out' ELSE m.block_reason END,
-                delivered_at = CASE WHEN p.status = 'delivered' THEN now() ELSE m.delivered_at END,
-                failed_at = CASE WHEN p.status IN ('temporary_failure', 'permanent_failure') THEN now() ELSE m.failed_at END,
-                updated_at = now()
-           FROM ${source} p
-          WHERE m.provider_message_id = p.provider_message_id AND ${RANK_SQL('m.status')} < p.rank
-         RETURNING m.id, m.status, m.channel, m.address, p.error_code),
-       events AS (
-         INSERT INTO message_events (message_id, status, detail)
-         SELECT id, status, jsonb_build_object('via', 'receipt', 'errorCode', nullif(error_code, '')) FROM moved),
-       suppressed AS (
-         INSERT INTO suppressions (channel, address, reason, source)
-         SELECT channel, address, 'provider_opt_out', 'provider' FROM moved WHERE status = 'suppressed'
-         ON CONFLICT (channel, address) DO NOTHING)`;
+const RANK_OF = (s: string) => rankSql(MESSAGE_STATUS_SQL(s));
 
 /**
  * Provider receipts (delivery reports): stored once each, then applied to the message
@@ -74,19 +49,27 @@ export class ReceiptsService {
   private async store(batch: Receipt[]): Promise<void[]> {
     await this.ds.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (provider, provider_message_id, status, error_code)),
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS t (provider, provider_message_id, status, error_code, message_id)),
        strongest AS (
-         SELECT DISTINCT ON (provider_message_id) provider_message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
-                ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} AS rank
-           FROM input ORDER BY provider_message_id, ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} DESC),
-       ${MOVE_SQL('strongest')},
-       known AS (SELECT provider_message_id FROM messages WHERE provider_message_id IN (SELECT provider_message_id FROM input))
-       INSERT INTO provider_receipts (provider, provider_message_id, status, error_code, applied_at)
-       SELECT provider, provider_message_id, status, error_code,
+         SELECT DISTINCT ON (provider_message_id) provider_message_id, message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
+                ${RANK_OF('status')} AS rank
+           FROM input ORDER BY provider_message_id, ${RANK_OF('status')} DESC),
+       ${receiptMoveSql('strongest')},
+       known AS (
+         SELECT provider_message_id FROM messages WHERE provider_message_id IN (SELECT provider_message_id FROM input)
+         UNION SELECT provider_message_id FROM moved)
+       INSERT INTO provider_receipts (provider, provider_message_id, status, error_code, message_id, applied_at)
+       SELECT provider, provider_message_id, status, error_code, message_id,
               CASE WHEN provider_message_id IN (SELECT provider_message_id FROM known) THEN now() END
          FROM input
        ON CONFLICT (provider_message_id, status, error_code) DO NOTHING`,
-      [batch.map((r) => r.provider), batch.map((r) => r.providerMessageId), batch.map((r) => r.status), batch.map((r) => r.errorCode ?? '')],
+      [
+        batch.map((r) => r.provider),
+        batch.map((r) => r.providerMessageId),
+        batch.map((r) => r.status),
+        batch.map((r) => r.errorCode ?? ''),
+        batch.map((r) => (r.messageId && /^\d{1,18}$/.test(r.messageId) ? r.messageId : null)),
+      ],
     );
     return batch.map(() => undefined);
   }
@@ -101,16 +84,17 @@ export class ReceiptsService {
     const rows = await queryRows<{ n: number }>(
       this.ds,
       `WITH pending AS (
-         SELECT DISTINCT ON (provider_message_id) provider_message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
-                ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} AS rank
+         SELECT DISTINCT ON (provider_message_id) provider_message_id, message_id, ${MESSAGE_STATUS_SQL('status')} AS status, error_code,
+                ${RANK_OF('status')} AS rank
            FROM provider_receipts
           WHERE provider_message_id = ANY ($1::text[]) AND applied_at IS NULL
-          ORDER BY provider_message_id, ${RANK_SQL(MESSAGE_STATUS_SQL('status'))} DESC, id),
-       ${MOVE_SQL('pending')},
+          ORDER BY provider_message_id, ${RANK_OF('status')} DESC, id),
+       ${receiptMoveSql('pending')},
        done AS (
          UPDATE provider_receipts r SET applied_at = now()
           WHERE r.provider_message_id = ANY ($1::text[]) AND r.applied_at IS NULL
-            AND EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id))
+            AND (EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id)
+                 OR r.provider_message_id IN (SELECT provider_message_id FROM moved)))
        SELECT count(*)::int AS n FROM moved`,
       [providerMessageIds],
     );
@@ -122,8 +106,11 @@ export class ReceiptsService {
     const ids = await queryRows<{ provider_message_id: string }>(
       this.ds,
       `SELECT DISTINCT r.provider_message_id FROM provider_receipts r
-        WHERE r.applied_at IS NULL AND EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id)
-        LIMIT ${limit}`,
+        WHERE r.applied_at IS NULL
+          AND (EXISTS (SELECT 1 FROM messages m WHERE m.provider_message_id = r.provider_message_id)
+               OR (r.message_id IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM messages m WHERE m.id = r.message_id AND m.provider_message_id IS NULL AND ${fromSql('receipt', 'm.status')})))
+        LIMIT ${Math.trunc(limit)}`,
     );
     return this.apply(ids.map((r) => r.provider_message_id));
   }

@@ -4,9 +4,11 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { CampaignLaunchService } from '../campaigns/campaign-launch.service.js';
+import { messageJobId, messageJobOptions } from '../campaigns/message-jobs.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { DeliveryService } from './delivery.service.js';
+import { MessagesRepository, StuckMessage } from './messages.repository.js';
 import { ReceiptsService } from './receipts.service.js';
 
 const LOCK = 724120;
@@ -28,8 +30,9 @@ export interface ReconcileReport {
  *    holds fewer jobs than that (Redis flushed or lost, or a launch that died before
  *    enqueueing); job ids are the messages', so present ones are not duplicated;
  *  - puts the providers' rates back on the queues (lost with Redis too);
- *  - resolves messages stuck in `sending` (a worker died mid-send) against the provider,
- *    or marks them `unknown`: never resent blindly;
+ *  - resolves messages stuck in `sending` (a worker died mid-send, or the provider's
+ *    answer was lost or ambiguous) against the provider, or marks them `unknown`: never
+ *    resent blindly, and never while a live worker still holds the message's job;
  *  - applies receipts that arrived before their message's provider id was recorded;
  *  - completes running campaigns whose messages are all final.
  */
@@ -49,6 +52,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     private readonly producer: QueueProducer,
     private readonly rates: ProviderRatesService,
     private readonly audit: AuditService,
+    private readonly messages: MessagesRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -95,25 +99,39 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     report.reEnqueued = await this.reEnqueue(db);
 
     for (const m of await this.delivery.stuckSending(500)) {
-      const r = await this.delivery.resolveStuck(m);
+      const r = await this.resolveStuck(m);
       report.stuckResolved[r] = (report.stuckResolved[r] ?? 0) + 1;
     }
     report.receiptsApplied = await this.receipts.applyStragglers();
 
-    const completed = await db.query<{ id: string }>(
-      `UPDATE campaigns c SET status = 'completed', completed_at = now(), updated_at = now(), version = version + 1
-        WHERE c.status = 'running'
-          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN ('pending', 'queued', 'sending'))
-       RETURNING id`,
-    );
-    for (const c of completed.rows) {
-      await this.audit.record({ actor: SYSTEM_ACTOR, action: 'campaign.completed', subjectType: 'campaign', subjectId: c.id });
+    const completed = await this.messages.completeFinishedCampaigns(db);
+    for (const id of completed) {
+      await this.audit.record({ actor: SYSTEM_ACTOR, action: 'campaign.completed', subjectType: 'campaign', subjectId: id });
     }
-    report.completed = completed.rowCount ?? 0;
+    report.completed = completed.length;
     if (report.started || report.reEnqueued || report.completed || Object.keys(report.stuckResolved).length || report.receiptsApplied) {
       this.logger.log({ ...report }, 'reconciled');
     }
     return report;
+  }
+
+  /**
+   * One stuck message. Its job is looked at first: while a live worker holds it (active,
+   * its lock renewed), that worker may still get the provider's answer, so the message is
+   * left for a later round. A job left behind (failed after the send, or completed) is
+   * removed, so that a message found absent at the provider can get its job again at once.
+   */
+  private async resolveStuck(m: StuckMessage): Promise<string> {
+    const queue = this.producer.queue(m.channel);
+    const jobId = messageJobId(m.id);
+    const state = await queue.getJobState(jobId);
+    if (state === 'active') return 'worker_busy';
+    const r = await this.delivery.resolveStuck(m);
+    if (r === 'requeued') {
+      if (state !== 'unknown') await queue.remove(jobId);
+      await this.producer.add(m.channel, 'send', { messageId: m.id }, messageJobOptions(m.id, null, { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs }));
+    }
+    return r;
   }
 
   /**

@@ -3,8 +3,13 @@
  * every provider answer onto one of a few outcomes, so the processor's decisions do not
  * depend on which provider is configured:
  *  - success: the provider's message id;
- *  - ProviderError 'retry': try again later with backoff (5xx, timeouts, network errors,
- *    SMTP 4xx);
+ *  - ProviderError 'retry': the provider certainly does not have the message (connection
+ *    refused, DNS, a 4xx or SMTP refusal before the end of DATA): try again later with
+ *    backoff;
+ *  - 'maybe_sent': the provider may have accepted it before the failure (a timeout, a
+ *    reset or hang-up, a 5xx, an SMTP connection lost after DATA): never retried blindly.
+ *    The message stays `sending` and is resolved against the provider first (found →
+ *    sent; provably absent → retry; cannot tell → unknown, for a person);
  *  - 'rate_limited': the provider asked us to slow down (HTTP 429 / Twilio 20429): the
  *    whole queue pauses for `retryAfterMs`, and the attempt is not counted;
  *  - 'permanent': this message can never be delivered (invalid number, SMTP 5xx for the
@@ -34,7 +39,7 @@ export interface SendResult {
   providerMessageId: string;
 }
 
-export type ProviderFailureKind = 'retry' | 'rate_limited' | 'permanent' | 'opted_out';
+export type ProviderFailureKind = 'retry' | 'maybe_sent' | 'rate_limited' | 'permanent' | 'opted_out';
 
 export class ProviderError extends Error {
   constructor(
@@ -57,6 +62,8 @@ export interface SentQuery {
   body: string;
   /** When the worker claimed it: anything the provider accepted for `to` before this is not it. */
   since: Date;
+  /** Provider ids already recorded for our other messages to `to`: none of them is this one. */
+  knownProviderIds: readonly string[];
 }
 
 export interface SmsProvider {

@@ -10,22 +10,16 @@ export interface SmtpEmailProviderOptions {
   socketTimeoutMs?: number;
 }
 
-/** Errors that say the connection, not the message, failed: the same message can go through later. */
-const CONNECTION_CODES = new Set([
-  // nodemailer's own
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'ESOCKET',
+/**
+ * Errors that say the connection failed before the server can have taken the message:
+ * it can simply be tried again.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
   'EDNS',
   'ETLS',
-  'EPROTOCOL',
-  'EMAXLIMIT',
   'EPROXY',
-  // Node's socket errors (nodemailer keeps them as originalCode)
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
+  'EMAXLIMIT',
   'EHOSTUNREACH',
   'EHOSTDOWN',
   'ENETUNREACH',
@@ -33,6 +27,17 @@ const CONNECTION_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** Timeouts before the session was open (nodemailer's timeoutType): nothing was sent. */
+const NOT_SENT_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT', 'DNS_TIMEOUT']);
+
+/**
+ * Errors on an open session (a reset, a close, an idle timeout, a protocol break): the
+ * server may have received the whole message and lost only its reply to DATA, and
+ * nodemailer does not say at which step it was. SMTP cannot be asked afterwards, so such
+ * a message is never sent again by itself: it ends `unknown`, for a person.
+ */
+const MAYBE_SENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EPROTOCOL', 'ECONNRESET', 'ECONNABORTED', 'EPIPE']);
 
 /** Errors about our own set-up: retry (and alert), never blame the recipient. */
 const CONFIG_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'EREQUIRETLS']);
@@ -52,8 +57,10 @@ const MESSAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'ESTRE
  *   - `?requireTLS=true`: refuse to send unless STARTTLS succeeds;
  *   - `?maxConnections=10&maxMessages=500`: pool size and messages per connection.
  *
- * SMTP cannot be asked whether it accepted a message, so there is no findSent: the
- * Message-ID carries our message id, which lets a receiving system drop a duplicate.
+ * SMTP cannot be asked whether it accepted a message, so there is no findSent: a
+ * failure after the session opened is `maybe_sent` and ends `unknown` rather than being
+ * sent twice. The Message-ID carries our message id, which lets a receiving system drop a
+ * duplicate should a person decide to send it again.
  */
 export class SmtpEmailProvider implements EmailProvider {
   readonly name = 'smtp';
@@ -138,8 +145,14 @@ export function toProviderError(err: unknown): ProviderError {
     }
     return new ProviderError('permanent', smtpCode, `SMTP server rejected ${what}${reply}`);
   }
-  if (is(CONNECTION_CODES)) {
+  const timeoutType = (e as { timeoutType?: string }).timeoutType;
+  // A certificate the TLS handshake refused (CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, …): no session, nothing sent.
+  const tlsRefusal = /^(CERT_|ERR_TLS|ERR_SSL|SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_)/.test(code);
+  if (is(NOT_SENT_CODES) || tlsRefusal || (timeoutType !== undefined && NOT_SENT_TIMEOUTS.has(timeoutType))) {
     return new ProviderError('retry', code, `SMTP connection failed (${code})`);
+  }
+  if (is(MAYBE_SENT_CODES)) {
+    return new ProviderError('maybe_sent', code, `SMTP connection lost (${code}${timeoutType ? ` ${timeoutType}` : ''}); the server may have taken the message`);
   }
   if (is(CONFIG_CODES)) {
     return new ProviderError('retry', code, `SMTP configuration problem (${code})`);
@@ -147,8 +160,8 @@ export function toProviderError(err: unknown): ProviderError {
   if (is(MESSAGE_CODES)) {
     return new ProviderError('permanent', code, `SMTP could not send this message (${code})`);
   }
-  // Unknown: retry; the processor's attempt limit bounds it.
-  return new ProviderError('retry', code || 'SMTP_ERROR', `SMTP send failed (${code || 'unknown error'})`);
+  // Unknown: we cannot tell whether the message left, so it is not sent again blindly.
+  return new ProviderError('maybe_sent', code || 'SMTP_ERROR', `SMTP send failed (${code || 'unknown error'})`);
 }
 
 /** Blanks email addresses out of a server reply and keeps it short. */

@@ -14,9 +14,17 @@ const RETRY_AFTER_DETAIL = 'retry_after_ms';
 /** Provider and worker clocks differ; how far before `since` a provider record may still be ours. */
 const FIND_SENT_CLOCK_SKEW_MS = 2 * 60_000;
 
-/** Network failures: the request may or may not have reached Twilio. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
+/**
+ * Network failures before the request can have reached Twilio: nothing was sent, so the
+ * message may simply be tried again.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+/**
+ * Network failures after the request may have reached Twilio (a timeout, a reset, a
+ * hang-up): Twilio may have accepted the message and only the answer was lost.
+ */
+const MAYBE_SENT_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'ECONNABORTED', // axios: request timeout (when transitional.clarifyTimeoutError is off, the default)
@@ -24,12 +32,6 @@ const NETWORK_CODES = new Set([
   'ERR_NETWORK',
   'ESOCKETTIMEDOUT',
   'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
 /**
@@ -102,6 +104,15 @@ export class TwilioSmsProvider implements SmsProvider {
     this.statusCallback = `${config.publicBaseUrl.replace(/\/+$/, '')}/webhooks/twilio/status`;
   }
 
+  /**
+   * Our message id travels in the callback URL (Twilio signs the whole URL), so Twilio's
+   * own status callback names the message even when the API's answer to the create was
+   * lost: that is how a message whose answer timed out becomes `sent` without guessing.
+   */
+  statusCallbackFor(messageId: string): string {
+    return `${this.statusCallback}?messageId=${encodeURIComponent(messageId)}`;
+  }
+
   async send(sms: OutgoingSms): Promise<SendResult> {
     // A Messaging Service wins when both are configured: it owns the sender pool,
     // sticky senders and the service-level opt-out handling.
@@ -111,7 +122,7 @@ export class TwilioSmsProvider implements SmsProvider {
         to: sms.to,
         body: sms.body,
         ...sender,
-        statusCallback: this.statusCallback,
+        statusCallback: this.statusCallbackFor(sms.messageId),
       });
       return { providerMessageId: msg.sid };
     } catch (err) {
@@ -119,21 +130,46 @@ export class TwilioSmsProvider implements SmsProvider {
     }
   }
 
+  /**
+   * Whether Twilio holds a message of ours that we have no id for. Not matched on the body
+   * byte for byte (Twilio may re-encode it, a Messaging Service may add text): a message to
+   * the same number, created since the claim (less clock skew), whose sid is not already one
+   * of our other messages', is ours; when several are, the one whose body reads the same
+   * once normalised wins. Not filtered by DateSent: a message still queued at Twilio has no
+   * date_sent yet. A victim's number gets few messages, so the newest 50 are enough.
+   * null: Twilio answered and has none; undefined: it could not be asked.
+   */
   async findSent(q: SentQuery): Promise<SendResult | null | undefined> {
     try {
-      // Not filtered by DateSent: on the real API a message still queued at Twilio has no
-      // date_sent yet, and missing it here would send it again. A victim's number gets few
-      // messages, so the newest 50 to it, narrowed by dateCreated below, are enough.
       const list = await this.client.messages.list({ to: q.to, limit: 50 });
       const earliest = q.since.getTime() - FIND_SENT_CLOCK_SKEW_MS;
-      const hit = list.find(
-        (m) => m.body === q.body && (!(m.dateCreated instanceof Date) || Number.isNaN(m.dateCreated.getTime()) || m.dateCreated.getTime() >= earliest),
+      const known = new Set(q.knownProviderIds);
+      const candidates = list.filter(
+        (m) =>
+          !known.has(m.sid) &&
+          (m.direction === undefined || String(m.direction).startsWith('outbound')) &&
+          (!(m.dateCreated instanceof Date) || Number.isNaN(m.dateCreated.getTime()) || m.dateCreated.getTime() >= earliest),
       );
-      return hit ? { providerMessageId: hit.sid } : null;
+      if (candidates.length === 0) return null;
+      const body = normaliseBody(q.body);
+      const hit = candidates.find((m) => normaliseBody(m.body ?? '').startsWith(body) || body.startsWith(normaliseBody(m.body ?? ''))) ?? candidates[candidates.length - 1]!;
+      return { providerMessageId: hit.sid };
     } catch {
       return undefined;
     }
   }
+}
+
+/** A body as compared across Twilio's re-encodings: NFKC, quotes and dashes folded, whitespace collapsed. */
+export function normaliseBody(body: string): string {
+  return body
+    .normalize('NFKC')
+    .replace(/[\u2018\u2019\u201B\u2032]/g, "'")
+    .replace(/[\u201C\u201D\u2033]/g, '"')
+    .replace(/[\u2010-\u2015]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
 }
 
 /**
@@ -162,7 +198,9 @@ export function toProviderError(err: unknown, sms?: Pick<OutgoingSms, 'to' | 'bo
       return new ProviderError('opted_out', twilioCode, describe('recipient opted out'));
     }
     if (status >= 500) {
-      return new ProviderError('retry', `HTTP ${status}`, describe('server error'));
+      // A 5xx can come after Twilio accepted the message (a failure on the way back):
+      // resolved against Twilio before any retry.
+      return new ProviderError('maybe_sent', `HTTP ${status}`, describe('server error'));
     }
     if (status === 401 || status === 403) {
       // Our credentials (or account) are wrong, not the recipient: every message would
@@ -182,14 +220,18 @@ export function toProviderError(err: unknown, sms?: Pick<OutgoingSms, 'to' | 'bo
 
   const code = typeof e.code === 'string' && e.code ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : '';
-  if (code && NETWORK_CODES.has(code)) {
-    const what = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message) ? 'request timed out' : 'network error';
-    return new ProviderError('retry', code, `Twilio ${what} (${code})`);
+  if (code && NOT_SENT_CODES.has(code)) {
+    return new ProviderError('retry', code, `Twilio could not be reached (${code})`);
   }
-  if (/socket hang up/i.test(message)) return new ProviderError('retry', code ?? 'ECONNRESET', 'Twilio network error (socket hang up)');
-  if (/timeout/i.test(message)) return new ProviderError('retry', code ?? 'ETIMEDOUT', 'Twilio request timed out');
-  // Anything else (an unknown network code, a client-side error): try again later.
-  return new ProviderError('retry', code ?? 'UNKNOWN', `Twilio request failed (${code ?? (err instanceof Error ? err.name : 'unknown error')})`);
+  if (code && MAYBE_SENT_CODES.has(code)) {
+    const what = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message) ? 'request timed out' : 'connection lost';
+    return new ProviderError('maybe_sent', code, `Twilio ${what} (${code}); it may have accepted the message`);
+  }
+  if (/socket hang up/i.test(message)) return new ProviderError('maybe_sent', code ?? 'ECONNRESET', 'Twilio connection lost (socket hang up); it may have accepted the message');
+  if (/timeout/i.test(message)) return new ProviderError('maybe_sent', code ?? 'ETIMEDOUT', 'Twilio request timed out; it may have accepted the message');
+  // Anything else (an unknown network code, a client-side error): we cannot tell whether
+  // the request left, so it is resolved against Twilio rather than sent again.
+  return new ProviderError('maybe_sent', code ?? 'UNKNOWN', `Twilio request failed (${code ?? (err instanceof Error ? err.name : 'unknown error')})`);
 }
 
 function safeText(text: string, sms?: Pick<OutgoingSms, 'to' | 'body'>): string {
