@@ -32,6 +32,8 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /api/campaigns/:id/preview': ['admin', 'supervisor', 'operator', 'analyst'],
   'GET /api/campaigns/:id/stats': ['admin', 'supervisor', 'operator', 'analyst'],
   'POST /webhooks/twilio/status': 'public',
+  'GET /api/messages': ['admin', 'supervisor'],
+  'POST /api/messages/:id/resolve': ['admin', 'supervisor'],
   'POST /api/campaigns/:id/submit': ['admin', 'supervisor', 'operator'],
   'POST /api/campaigns/:id/approve': ['admin', 'supervisor'],
   'POST /api/campaigns/:id/launch': ['admin', 'supervisor'],
