@@ -172,7 +172,7 @@ export function parseGenerateArgs(argv: readonly string[]): Omit<GenerateOptions
   const values: Record<string, string> = {};
   const known = new Set(['out', 'targets', 'calls', 'seed']);
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (!arg.startsWith('--')) throw new DatasetArgsError(`unexpected argument '${arg}' (usage: --out DIR [--targets N] [--calls N] [--seed N])`);
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
@@ -201,7 +201,7 @@ export function parseGenerateArgs(argv: readonly string[]): Omit<GenerateOptions
 function parseCount(flag: string, raw: string, min = 1): number {
   const m = /^(\d+(?:[_,]\d+)*)([kKmM]?)$/.exec(raw.trim());
   if (!m) throw new DatasetArgsError(`${flag} must be a whole number${min > 0 ? ' ≥ 1' : ' ≥ 0'} (e.g. 10000, 10_000, 10k, 2M), got '${raw}'`);
-  const base = Number(m[1]!.replace(/[_,]/g, ''));
+  const base = Number(m[1].replace(/[_,]/g, ''));
   const mult = m[2] === 'k' || m[2] === 'K' ? 1_000 : m[2] === 'm' || m[2] === 'M' ? 1_000_000 : 1;
   const n = base * mult;
   if (!Number.isSafeInteger(n) || n < min) throw new DatasetArgsError(`${flag} must be a whole number${min > 0 ? ' ≥ 1' : ' ≥ 0'}, got '${raw}'`);
@@ -242,9 +242,9 @@ export function defaultInstitutionsPath(): string {
  * in E.164 form or belongs to two institutions.
  */
 export function loadInstitutions(file: string = defaultInstitutionsPath()): Institution[] {
-  const rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true });
   if (rows.length === 0) throw new Error(`${file}: no institutions`);
-  const header = Object.keys(rows[0]!);
+  const header = Object.keys(rows[0]);
   if (header.join(',') !== 'code,name,caller_ids') throw new Error(`${file}: header must be 'code,name,caller_ids', got '${header.join(',')}'`);
   const codes = new Set<string>();
   const ids = new Map<string, string>();
@@ -411,7 +411,7 @@ function weightTable(weights: readonly number[]): Uint8Array {
   let acc = 0;
   let k = 0;
   for (let i = 0; i < 1024; i++) {
-    while (k < weights.length - 1 && (i + 0.5) / 1024 >= (acc + weights[k]!) / total) acc += weights[k++]!;
+    while (k < weights.length - 1 && (i + 0.5) / 1024 >= (acc + weights[k]) / total) acc += weights[k++];
     t[i] = k;
   }
   return t;
@@ -542,7 +542,7 @@ function mixCase(s: string, r: Rng): string {
   if (k < 8) return s.replace(/(^|[.\-_])([a-z])/g, (_, p: string, c: string) => p + c.toUpperCase()); // John.Smith
   if (k < 9) return s.toUpperCase();
   let out = '';
-  for (let i = 0; i < s.length; i++) out += r.int(2) ? s[i]!.toUpperCase() : s[i];
+  for (let i = 0; i < s.length; i++) out += r.int(2) ? s[i].toUpperCase() : s[i];
   return out;
 }
 
@@ -613,7 +613,7 @@ class Urn {
     for (let i = 0; i < this.n; i++) this.tree[i + 1] = counts[i]!;
     for (let i = 1; i <= this.n; i++) {
       const j = i + (i & -i);
-      if (j <= this.n) this.tree[j]! += this.tree[i]!;
+      if (j <= this.n) this.tree[j] += this.tree[i];
     }
     let top = 1;
     while (top * 2 <= this.n) top *= 2;
@@ -628,12 +628,12 @@ class Urn {
     let rem = r;
     for (let step = this.top; step > 0; step >>= 1) {
       const next = pos + step;
-      if (next <= n && tree[next]! <= rem) {
+      if (next <= n && tree[next] <= rem) {
         pos = next;
-        rem -= tree[next]!;
+        rem -= tree[next];
       }
     }
-    for (let i = pos + 1; i <= n; i += i & -i) tree[i]!--;
+    for (let i = pos + 1; i <= n; i += i & -i) tree[i]--;
     return pos;
   }
 }
@@ -694,7 +694,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
     kind[i] = k;
     if (k === Kind.Junk) {
       for (;;) {
-        const raw = JUNK_BUILDERS[rt.int(JUNK_BUILDERS.length)]!(rt);
+        const raw = JUNK_BUILDERS[rt.int(JUNK_BUILDERS.length)](rt);
         const n = normalisePhone(raw);
         if (n.ok) continue;
         nsnOf[i] = csvField(raw);
@@ -708,15 +708,14 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
     }
     for (let attempt = 0; ; attempt++) {
       if (attempt > 1000) throw new Error('could not generate a distinct valid number: too many targets for the number ranges');
-      let e164: string;
       let cc = '44';
       let nsn: string;
       if (k === Kind.Mobile) {
-        nsn = MOBILE_PREFIXES[rt.int(MOBILE_PREFIXES.length)]! + rt.digits(6);
+        nsn = MOBILE_PREFIXES[rt.int(MOBILE_PREFIXES.length)] + rt.digits(6);
       } else if (k === Kind.Landline) {
-        const a = LANDLINE_AREAS[landWeights[rt.int(1024)]!]!;
+        const a = LANDLINE_AREAS[landWeights[rt.int(1024)]];
         let local: string;
-        if (a.area === '20') local = '378'[rt.int(3)]! + rt.digits(7);
+        if (a.area === '20') local = '378'[rt.int(3)] + rt.digits(7);
         else if (a.area === '29') local = '20' + rt.digits(6);
         else if (a.area === '28') local = '90' + rt.digits(6);
         else local = String(2 + rt.int(7)) + rt.digits(6);
@@ -724,12 +723,12 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
         if (local.startsWith('496') || local.startsWith('498') || local.startsWith('7946') || local.startsWith('2018') || local.startsWith('9018')) continue;
         nsn = a.area + local;
       } else {
-        const f = FOREIGN[foreignWeights[rt.int(1024)]!]!;
-        const p = f.prefixes[rt.int(f.prefixes.length)]!;
+        const f = FOREIGN[foreignWeights[rt.int(1024)]];
+        const p = f.prefixes[rt.int(f.prefixes.length)];
         cc = f.cc;
         nsn = p + (cc === '1' ? String(2 + rt.int(8)) + rt.digits(f.length - p.length - 1) : rt.digits(f.length - p.length));
       }
-      e164 = '+' + cc + nsn;
+      const e164 = '+' + cc + nsn;
       const key = Number(e164.slice(1));
       if (seen.has(key)) continue;
       const n = normalisePhone(e164);
@@ -741,7 +740,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
       ccOf[i] = cc;
       typeOf[i] = typeCode(n.type);
       ukMobile[i] = cc === '44' && n.type === 'mobile' ? 1 : 0;
-      preferred[i] = cc === '44' ? ukForm(nsn, UK_FORM_TABLE[rt.int(1024)]!) : foreignForm(cc, nsn, FOREIGN_FORM_TABLE[rt.int(1024)]!);
+      preferred[i] = cc === '44' ? ukForm(nsn, UK_FORM_TABLE[rt.int(1024)]) : foreignForm(cc, nsn, FOREIGN_FORM_TABLE[rt.int(1024)]);
       break;
     }
     if ((i + 1) % PROGRESS_EVERY === 0) onProgress?.({ phase: 'targets', done: i + 1, total: T });
@@ -763,11 +762,11 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
     const extra = N - T;
     let assigned = 0;
     for (let i = 0; i < T; i++) {
-      const c = W > 0 ? Math.floor((extra * w[i]!) / W) : 0;
+      const c = W > 0 ? Math.floor((extra * w[i]) / W) : 0;
       counts[i] = 1 + c;
       assigned += c;
     }
-    for (let left = extra - assigned; left > 0; left--) counts[rw.int(T)]!++;
+    for (let left = extra - assigned; left > 0; left--) counts[rw.int(T)]++;
   }
 
   // ---- accounts and institutions ------------------------------------------
@@ -835,22 +834,22 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
       let caller: string;
       const c = rc.next();
       if (c < 0.85) {
-        inst = c < 0.425 ? accountFavourite[acct]! : instWeights[rc.int(1024)]!;
-        const ids = institutions[inst]!.callerIds;
-        caller = ids.length === 1 ? ids[0]! : ids[rc.int(ids.length)]!;
+        inst = c < 0.425 ? accountFavourite[acct] : instWeights[rc.int(1024)];
+        const ids = institutions[inst].callerIds;
+        caller = ids.length === 1 ? ids[0] : ids[rc.int(ids.length)];
       } else {
-        caller = '+44' + MOBILE_PREFIXES[rc.int(MOBILE_PREFIXES.length)]! + rc.digits(6);
+        caller = '+44' + MOBILE_PREFIXES[rc.int(MOBILE_PREFIXES.length)] + rc.digits(6);
       }
       // target as written
-      const k = kind[t]!;
+      const k = kind[t] as Kind;
       let target: string;
       if (k === Kind.Junk) target = nsnOf[t]!;
       else if (rc.next() < 0.75) target = preferred[t]!;
-      else if (k === Kind.Foreign) target = foreignForm(ccOf[t]!, nsnOf[t]!, FOREIGN_FORM_TABLE[rc.int(1024)]!);
-      else target = ukForm(nsnOf[t]!, UK_FORM_TABLE[rc.int(1024)]!);
+      else if (k === Kind.Foreign) target = foreignForm(ccOf[t], nsnOf[t], FOREIGN_FORM_TABLE[rc.int(1024)]);
+      else target = ukForm(nsnOf[t], UK_FORM_TABLE[rc.int(1024)]);
 
       if (k === Kind.Junk) {
-        rejectedByReasonIdx[junkReasonIdx[t]!]!++;
+        rejectedByReasonIdx[junkReasonIdx[t]]++;
       } else {
         rowsAccepted++;
         if (duration >= LONG_CALL_SECONDS) {
@@ -858,8 +857,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
           longCall[t] = 1;
         }
         if (inst >= 0) {
-          callsByInst[inst]!++;
-          instMask[t * words + (inst >>> 5)]! |= 1 << (inst & 31);
+          callsByInst[inst]++;
+          instMask[t * words + (inst >>> 5)] |= 1 << (inst & 31);
         } else unattributed++;
       }
 
@@ -885,21 +884,21 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
   const cs = { rowsTotal: 0, rowsAccepted: 0, rejectedBadPhone: 0, rejectedBadEmail: 0, acceptedWithoutEmail: 0, matched: 0 };
 
   type Person = { first: [string, string]; last: [string, string] };
-  const person = (): Person => ({ first: FIRST_NAMES[rk.int(FIRST_NAMES.length)]!, last: LAST_NAMES[rk.int(LAST_NAMES.length)]! });
+  const person = (): Person => ({ first: FIRST_NAMES[rk.int(FIRST_NAMES.length)], last: LAST_NAMES[rk.int(LAST_NAMES.length)] });
   type Source = 'action_fraud' | 'bank';
   const randomSource = (): Source => (rk.next() < 0.6 ? 'action_fraud' : 'bank');
   const writeContact = async (phone: string, phoneOk: boolean, victim: number, who: Person, source: Source): Promise<void> => {
     const [first, firstAscii] = who.first;
     const [last, lastAscii] = who.last;
     const e = rk.next();
-    const sep = ['.', '_', '', '-'][rk.int(4)]!;
+    const sep = ['.', '_', '', '-'][rk.int(4)];
     const local = firstAscii + sep + lastAscii + (rk.int(3) === 0 ? String(rk.int(100)) : '');
-    const domain = EMAIL_DOMAINS[rk.int(EMAIL_DOMAINS.length)]!;
+    const domain = EMAIL_DOMAINS[rk.int(EMAIL_DOMAINS.length)];
     let email: string;
     let emailOk = true;
     if (e < 0.05) email = '';
     else if (e < 0.08) {
-      email = INVALID_EMAIL_BUILDERS[rk.int(INVALID_EMAIL_BUILDERS.length)]!(local, domain);
+      email = INVALID_EMAIL_BUILDERS[rk.int(INVALID_EMAIL_BUILDERS.length)](local, domain);
       emailOk = false;
     } else email = mixCase(local + '@' + domain, rk);
     cs.rowsTotal++;
@@ -923,11 +922,11 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
       // a contact for someone who is not in the evidence
       if (rk.next() < 0.015) {
         let nsn: string;
-        do nsn = MOBILE_PREFIXES[rk.int(MOBILE_PREFIXES.length)]! + rk.digits(6);
+        do nsn = MOBILE_PREFIXES[rk.int(MOBILE_PREFIXES.length)] + rk.digits(6);
         while (seen.has(Number('44' + nsn)));
-        await writeContact(ukForm(nsn, UK_FORM_TABLE[rk.int(1024)]!), true, -1, person(), randomSource());
+        await writeContact(ukForm(nsn, UK_FORM_TABLE[rk.int(1024)]), true, -1, person(), randomSource());
       }
-      const k = kind[i]!;
+      const k = kind[i] as Kind;
       if (k === Kind.Junk || rk.next() >= 0.3) continue;
       // ≈8 %: the same person reported by both sources (other spelling of the number, maybe another email)
       const rows = rk.next() < 0.08 ? 2 : 1;
@@ -937,11 +936,11 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
         const source: Source = r === 0 ? firstSource : firstSource === 'bank' ? 'action_fraud' : 'bank';
         if (rk.next() < 0.02) {
           let junk: string;
-          do junk = JUNK_BUILDERS[rk.int(JUNK_BUILDERS.length)]!(rk);
+          do junk = JUNK_BUILDERS[rk.int(JUNK_BUILDERS.length)](rk);
           while (normalisePhone(junk).ok);
           await writeContact(junk, false, -1, who, source);
         } else {
-          const phone = k === Kind.Foreign ? foreignForm(ccOf[i]!, nsnOf[i]!, FOREIGN_FORM_TABLE[rk.int(1024)]!) : ukForm(nsnOf[i]!, UK_FORM_TABLE[rk.int(1024)]!);
+          const phone = k === Kind.Foreign ? foreignForm(ccOf[i], nsnOf[i], FOREIGN_FORM_TABLE[rk.int(1024)]) : ukForm(nsnOf[i], UK_FORM_TABLE[rk.int(1024)]);
           await writeContact(phone, true, i, who, source);
         }
       }
@@ -963,7 +962,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
   let victimsMatched = 0;
   const victimsByInst = new Float64Array(I);
   for (let i = 0; i < T; i++) {
-    if (kind[i] === Kind.Junk) continue;
+    if ((kind[i] as Kind) === Kind.Junk) continue;
     distinct++;
     if (longCall[i]) withLongCall++;
     const ty = typeOf[i];
@@ -972,11 +971,11 @@ export async function generateDataset(options: GenerateOptions): Promise<Manifes
     else other++;
     if (ukMobile[i]) ukMobiles++;
     if (hasContact[i]) victimsMatched++;
-    for (let k = 0; k < I; k++) if (instMask[i * words + (k >>> 5)]! & (1 << (k & 31))) victimsByInst[k]!++;
+    for (let k = 0; k < I; k++) if (instMask[i * words + (k >>> 5)] & (1 << (k & 31))) victimsByInst[k]++;
   }
   const rejectedByReason: Partial<Record<PhoneRejectReason, number>> = {};
   junkReason
-    .map((reason, idx) => [reason, rejectedByReasonIdx[idx]!] as const)
+    .map((reason, idx) => [reason, rejectedByReasonIdx[idx]] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .forEach(([reason, n]) => {
       if (n > 0) rejectedByReason[reason] = n;

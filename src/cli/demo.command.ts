@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { generateDataset, Manifest } from '../../seeds/dataset-generator.js';
 import { maskPhone } from '../common/pii.js';
 import { SYSTEM_ACTOR } from '../modules/audit/audit.service.js';
+import { queryOne, queryRows } from '../database/sql.js';
 import { EvidenceImportsService } from '../modules/evidence/evidence-imports.service.js';
 import { InstitutionsService } from '../modules/evidence/institutions.service.js';
 import { VictimMatchingService } from '../modules/victims/victim-matching.service.js';
@@ -83,17 +84,19 @@ export class DemoCommand extends CommandRunner {
     const contacts = await importFile(this.imports, 'contacts', path.join(outDir, 'contacts.csv'));
     say(describe(contacts.status, contacts.rowsAccepted, contacts.rowsRejected, contacts.startedAt, contacts.finishedAt));
 
-    const top = await this.ds.query(
+    const top = await queryRows<{ phone_e164: string; longest_call_seconds: number; call_count: number; institutions: string[]; priority_score: number; channels: string[] }>(
+      this.ds,
       `SELECT phone_e164, longest_call_seconds, call_count, institutions, priority_score, channels
          FROM victims ORDER BY priority_score DESC, id DESC LIMIT 5`,
     );
-    const [reach] = await this.ds.query(
+    const reach = (await queryOne<{ victims: number; withLongCall: number; sms: number; email: number }>(
+      this.ds,
       `SELECT count(*)::int AS victims,
               count(*) FILTER (WHERE longest_call_seconds >= 60)::int AS "withLongCall",
               count(*) FILTER (WHERE 'sms' = ANY (channels))::int AS sms,
               count(*) FILTER (WHERE 'email' = ANY (channels))::int AS email
          FROM victims`,
-    );
+    ))!;
     say('5. A warning campaign: written by an operator, approved by a supervisor, launched');
     const campaign = await this.campaign(outDir, say);
 
@@ -113,11 +116,11 @@ export class DemoCommand extends CommandRunner {
         reachableBySms: reach.sms,
         reachableByEmail: reach.email,
       },
-      highestPriority: top.map((v: Record<string, unknown>) => ({
-        phone: maskPhone(v.phone_e164 as string),
+      highestPriority: top.map((v) => ({
+        phone: maskPhone(v.phone_e164),
         longestCallSeconds: v.longest_call_seconds,
         calls: v.call_count,
-        institutions: (v.institutions as string[]).length > 3 ? [...(v.institutions as string[]).slice(0, 3), `+${(v.institutions as string[]).length - 3} more`] : v.institutions,
+        institutions: v.institutions.length > 3 ? [...v.institutions.slice(0, 3), `+${v.institutions.length - 3} more`] : v.institutions,
         score: v.priority_score,
         channels: v.channels,
       })),
@@ -131,7 +134,7 @@ export class DemoCommand extends CommandRunner {
    */
   private async campaign(outDir: string, say: (s: string) => void) {
     const name = `Demo warning (${path.basename(outDir)})`;
-    const [existing] = await this.ds.query(`SELECT id FROM campaigns WHERE name = $1 AND launched_at IS NOT NULL ORDER BY created_at DESC LIMIT 1`, [name]);
+    const existing = await queryOne<{ id: string }>(this.ds, `SELECT id FROM campaigns WHERE name = $1 AND launched_at IS NOT NULL ORDER BY created_at DESC LIMIT 1`, [name]);
     if (existing) {
       say('   launched by an earlier run: not launched twice');
       const c = await this.campaigns.get(existing.id);
@@ -202,7 +205,7 @@ export class DemoCommand extends CommandRunner {
 
   private async demoStaff(role: StaffRole): Promise<StaffPrincipal> {
     const email = `demo-${role}@demo.police.uk`;
-    const [row] = await this.ds.query(`SELECT id FROM staff_users WHERE email = $1`, [email]);
+    const row = await queryOne<{ id: string }>(this.ds, `SELECT id FROM staff_users WHERE email = $1`, [email]);
     const id: string = row?.id ?? (await this.auth.createUser({ email, password: randomBytes(24).toString('base64url'), role }, { ...SYSTEM_ACTOR, id: 'demo' })).id;
     return { kind: 'staff', userId: id, email, role };
   }

@@ -21,7 +21,7 @@ export async function importFile(
   const id = await imports.create(kind, full, path.basename(full), { ...SYSTEM_ACTOR, id: 'cli' });
   const bar = progressBar(kind === 'calls' ? 'calls   ' : 'contacts');
   const spec = kind === 'calls' ? callImportSpec() : contactImportSpec();
-  const view = await imports.run(id, spec as never, (p) => bar.update(p.bytes, p.totalBytes, `${p.rows.toLocaleString()} rows`));
+  const view = await imports.run(id, spec, (p) => bar.update(p.bytes, p.totalBytes, `${p.rows.toLocaleString()} rows`));
   bar.stop();
   return view;
 }

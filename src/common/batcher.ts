@@ -34,7 +34,7 @@ export class Batcher<T, R> {
     this.waiters = [];
     if (items.length === 0) return;
     this.run(items).then(
-      (results) => waiters.forEach((w, i) => w.resolve(results[i] as R)),
+      (results) => waiters.forEach((w, i) => w.resolve(results[i])),
       (err: unknown) => waiters.forEach((w) => w.reject(err)),
     );
   }

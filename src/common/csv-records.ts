@@ -43,7 +43,7 @@ export class CsvSplitter {
   pushBytes(bytes: Buffer): void {
     if (bytes.length === 0) return;
     const ascii = !this.decoderMayHold && isAscii(bytes);
-    this.decoderMayHold = !ascii && bytes[bytes.length - 1]! >= 0x80;
+    this.decoderMayHold = !ascii && bytes[bytes.length - 1] >= 0x80;
     this.push(ascii ? bytes.toString('latin1') : this.decoder.write(bytes));
   }
 
@@ -134,7 +134,7 @@ function countQuotes(s: string): number {
 
 function parseQuoted(text: string): string[] {
   try {
-    const rows = parseSync(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+    const rows: string[][] = parseSync(text, { relax_column_count: true, relax_quotes: true });
     return rows[0] ?? [''];
   } catch {
     // Unparseable quoting: one field holding the raw text, which the row rules reject.
@@ -229,7 +229,7 @@ export class CopyBuffer {
       this.used = 0;
     }
     if (this.full.length === 0) return null;
-    const out = this.full.length === 1 ? this.full[0]! : Buffer.concat(this.full);
+    const out = this.full.length === 1 ? this.full[0] : Buffer.concat(this.full);
     this.full.length = 0;
     return out;
   }

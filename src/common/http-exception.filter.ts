@@ -29,7 +29,7 @@ export function toErrorBody(exception: unknown): { status: number; body: Record<
     const response = exception.getResponse();
     const extra = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
     const rawMessage = typeof response === 'string' ? response : (extra.message ?? exception.message);
-    const message = Array.isArray(rawMessage) ? rawMessage.join('; ') : String(rawMessage);
+    const message = Array.isArray(rawMessage) ? rawMessage.join('; ') : typeof rawMessage === 'string' ? rawMessage : JSON.stringify(rawMessage);
     return { status, body: { ...extra, statusCode: status, error: STATUS_CODES[status] ?? 'Error', message } };
   }
   // Errors from Express middleware (body parser: bad JSON, payload too large) carry a status.

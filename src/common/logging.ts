@@ -74,7 +74,7 @@ export function pinoParams(level: string, destination?: DestinationStream): Para
 function scrubHeaders(headers: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(headers)) {
-    out[k] = isSecretKey(k) ? CENSOR : typeof v === 'string' ? scrubUrl(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? scrubUrl(x) : x)) : v;
+    out[k] = isSecretKey(k) ? CENSOR : typeof v === 'string' ? scrubUrl(v) : Array.isArray(v) ? (v as unknown[]).map((x) => (typeof x === 'string' ? scrubUrl(x) : x)) : v;
   }
   return out;
 }
@@ -84,7 +84,7 @@ function scrubObject(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubPii(value);
   if (Array.isArray(value)) return value.map((v) => scrubObject(v, depth + 1));
   if (value instanceof Error) return scrubError(value, depth);
-  if (value && typeof value === 'object' && (value as object).constructor === Object) {
+  if (value && typeof value === 'object' && (value).constructor === Object) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       out[k] = isSecretKey(k) ? CENSOR : scrubObject(v, depth + 1);
@@ -100,7 +100,7 @@ function scrubObject(value: unknown, depth = 0): unknown {
  * scrubbed.
  */
 function scrubError(err: Error, depth: number): Error {
-  const copy = Object.create(Object.getPrototypeOf(err)) as Error & Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(err) as object | null) as Error & Record<string, unknown>;
   const hidden = (key: string, v: unknown) => Object.defineProperty(copy, key, { value: v, writable: true, configurable: true, enumerable: false });
   hidden('message', scrubPii(String(err.message ?? '')));
   if (err.stack !== undefined) hidden('stack', scrubPii(String(err.stack)));

@@ -238,7 +238,7 @@ function scan(raw: string): string | PhoneRejected {
   return scanExact(raw);
 }
 
-const SEPARATORS = /[ \-.()\/\t\n\r\u00a0\u2010\u2011\u2012\u2013]/g;
+const SEPARATORS = /[ \-.()/\t\n\r\u00a0\u2010\u2011\u2012\u2013]/g;
 const PLUS_DIGITS = /^\+?\d+$/;
 
 function scanExact(raw: string): string | PhoneRejected {
@@ -277,7 +277,7 @@ function scanBytes(b: Uint8Array, start: number, end: number): number | PhoneRej
   let n = 0;
   let plus = false;
   for (let i = start; i < end; i++) {
-    const c = b[i]!;
+    const c = b[i];
     if (c >= 48 && c <= 57) {
       if (n <= MAX_RAW_LENGTH) scratch[1 + n] = c;
       n++;
@@ -318,7 +318,7 @@ function isSeparator(c: number): boolean {
  * Anything it is not sure about returns undefined and goes to libphonenumber.
  */
 function fastGb(n: number, plus: boolean): NormalisedPhone | undefined {
-  const d = (i: number) => (i <= n ? scratch[i]! : -1); // the i-th digit (1-based), as scanned into scratch
+  const d = (i: number) => (i <= n ? scratch[i] : -1); // the i-th digit (1-based), as scanned into scratch
   let first: number; // position of the national significant number's first digit
   if (plus) {
     if (d(1) !== 52 || d(2) !== 52) return undefined; // not +44

@@ -12,7 +12,7 @@ export const REFERENCE_LENGTH = 12;
 const LIMIT = 256 - (256 % REFERENCE_ALPHABET.length); // 250: bytes at or above are redrawn
 
 export function newReferenceCodes(count: number): string[] {
-  const codes: string[] = new Array(count);
+  const codes = new Array<string>(count);
   let pool = randomBytes(Math.max(64, count * REFERENCE_LENGTH * 1.1));
   let at = 0;
   for (let n = 0; n < count; n++) {
@@ -22,7 +22,7 @@ export function newReferenceCodes(count: number): string[] {
         pool = randomBytes(4096);
         at = 0;
       }
-      const b = pool[at++]!;
+      const b = pool[at++];
       if (b < LIMIT) code += REFERENCE_ALPHABET[b % REFERENCE_ALPHABET.length];
     }
     codes[n] = code;

@@ -61,7 +61,7 @@ const pgDays = new Map<number, number>();
 function digitsAt(b: Buffer, i: number, n: number): number {
   let v = 0;
   for (let k = i; k < i + n; k++) {
-    const c = b[k]! - 48;
+    const c = b[k] - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
@@ -79,14 +79,14 @@ function clock(s: string, i: number): number {
 function validDate(year: number, month: number, day: number): boolean {
   if (year < 1970 || year > 2100 || month < 1 || month > 12 || day < 1) return false;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= DAYS[month - 1]! + (leap ? 1 : 0);
+  return day <= DAYS[month - 1] + (leap ? 1 : 0);
 }
 
 function isoTimestampSlow(value: string): string | null {
   const m = ISO.exec(value);
   if (!m) return null;
-  if (!validDate(+m[1]!, +m[2]!, +m[3]!)) return null;
-  if (+m[4]! > 23 || +m[5]! > 59 || (m[6] !== undefined && +m[6] > 59)) return null;
+  if (!validDate(+m[1], +m[2], +m[3])) return null;
+  if (+m[4] > 23 || +m[5] > 59 || (m[6] !== undefined && +m[6] > 59)) return null;
   if (m[8] && m[8].length > 1) {
     const oh = +m[8].slice(1, 3);
     // Postgres refuses offset minutes above 59 and would abort the whole COPY.

@@ -26,7 +26,7 @@ export function createDataSource(databaseUrl: string): DataSource {
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_\-]+$/.test(name)) {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
     throw new Error(`DATABASE_URL names a database "${name}" that is not a plain identifier`);
   }
   const admin = new URL(databaseUrl);

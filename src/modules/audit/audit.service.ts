@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { SqlRunner } from '../../database/sql.js';
+import { queryRows, type SqlRunner } from '../../database/sql.js';
 import { ActorType } from './audit-event.entity.js';
 
 export interface Actor {
@@ -53,7 +53,8 @@ export class AuditService {
     if (filter.subjectId) where.push(`subject_id = $${params.push(filter.subjectId)}`);
     if (filter.action) where.push(`action = $${params.push(filter.action)}`);
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-    return this.ds.query(
+    return queryRows<AuditEventView>(
+      this.ds,
       `SELECT id, occurred_at AS "occurredAt", actor_type AS "actorType", actor_id AS "actorId", action,
               subject_type AS "subjectType", subject_id AS "subjectId", details
          FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
@@ -61,6 +62,17 @@ export class AuditService {
       params,
     );
   }
+}
+
+export interface AuditEventView {
+  id: string;
+  occurredAt: Date;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  subjectType: string | null;
+  subjectId: string | null;
+  details: Record<string, unknown> | null;
 }
 
 function normaliseIp(ip: string | null | undefined): string | null {

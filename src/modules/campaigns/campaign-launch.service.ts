@@ -147,7 +147,7 @@ export class CampaignLaunchService {
     const rates = await this.rates.get();
     const backlog = await this.backlog();
     const eta = estimateFinish({
-      messages: Object.fromEntries(Object.entries(plan.perChannel).map(([ch, p]) => [ch, p!.queued])),
+      messages: Object.fromEntries(Object.entries(plan.perChannel).map(([ch, p]) => [ch, p.queued])),
       backlog,
       ratePerSecond: { sms: rates.sms, email: rates.email },
       window: campaign.send_window,
@@ -176,11 +176,11 @@ export class CampaignLaunchService {
       const now = Date.now();
       if (opts.repair) await this.dropHalfWrittenJobs(rows);
       await Promise.all(
-        (['sms', 'email'] as const).map((channel) => {
+        (['sms', 'email'] as const).map(async (channel) => {
           const jobs = rows
             .filter((r) => r.channel === channel)
             .map((r) => ({ name: 'send' as const, data: { messageId: r.id }, opts: messageJobOptions(r.id, r.not_before, retry, now) }));
-          return jobs.length > 0 ? this.producer.addBulk(channel, jobs) : undefined;
+          if (jobs.length > 0) await this.producer.addBulk(channel, jobs);
         }),
       );
       offered += rows.length;
@@ -219,7 +219,7 @@ export class CampaignLaunchService {
     let next: Promise<typeof rows> | null = null;
     try {
       while (rows.length > 0) {
-        next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1]!.id) : Promise.resolve([]);
+        next = rows.length === ENQUEUE_BATCH ? page(rows[rows.length - 1].id) : Promise.resolve([]);
         yield rows;
         rows = await next;
         next = null;
@@ -353,7 +353,7 @@ export class CampaignLaunchService {
     await this.messages.insertPlanned(
       m,
       c.id,
-      rows.map((r, i) => ({ ...r, subject: subjects[i]!, body: bodies[i]! })),
+      rows.map((r, i) => ({ ...r, subject: subjects[i]!, body: bodies[i] })),
     );
   }
 
@@ -405,13 +405,13 @@ export function planRecipient(v: Candidate, ctx: PlanContext): PlannedMessage[] 
   });
   const reachable = options.filter((o) => o.address !== null);
   if (reachable.length === 0) {
-    return [{ victimId: v.id, channel: ctx.campaign.channels[0]!, address: '', status: 'suppressed', blockReason: 'no_address', notBefore: null }];
+    return [{ victimId: v.id, channel: ctx.campaign.channels[0], address: '', status: 'suppressed', blockReason: 'no_address', notBefore: null }];
   }
   const chosen =
     ctx.campaign.channel_strategy === 'all'
       ? reachable
-      : [reachable.find((o) => o.decision!.action === 'send' || o.decision!.action === 'defer') ?? reachable[0]!];
-  return chosen.map((o) => toMessage(v.id, o.channel, o.address!, o.decision!, ctx));
+      : [reachable.find((o) => o.decision.action === 'send' || o.decision.action === 'defer') ?? reachable[0]];
+  return chosen.map((o) => toMessage(v.id, o.channel, o.address, o.decision, ctx));
 }
 
 function toMessage(victimId: string, channel: Channel, address: string, d: GateDecision, ctx: PlanContext): PlannedMessage {

@@ -41,7 +41,7 @@ export function estimateFinish(input: EtaInput): Eta {
   }
   if (Object.keys(perChannel).length === 0) return { finishesAt: null, text: 'nothing to send', perChannel };
   if (beyond) return { finishesAt: null, text: 'finishes in more than 90 days at the current rates', perChannel };
-  return { finishesAt: latest, text: `finishes around ${formatLocal(latest!, input.window.timezone)}`, perChannel };
+  return { finishesAt: latest, text: `finishes around ${formatLocal(latest, input.window.timezone)}`, perChannel };
 }
 
 /** The instant `workMs` of sending is done, sending only inside the window; null past the horizon. */

@@ -6,8 +6,6 @@ import type { PhoneType, SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { fromSql, MESSAGE_MOVES, MessageStatus, OPEN_STATUSES, rankSql, statusListSql } from './message-state.js';
 
-type Runner = DataSource | EntityManager;
-
 /** What a worker needs once it holds a message: the message, and what the gate must know. */
 export interface ClaimedMessage {
   id: string;

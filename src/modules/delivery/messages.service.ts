@@ -49,7 +49,7 @@ export class MessagesService {
         sendingAt: r.sending_at,
         updatedAt: r.updated_at,
       })),
-      nextCursor: rows.length > limit && page.length > 0 ? encodeCursor([String(page[page.length - 1]!.id)]) : null,
+      nextCursor: rows.length > limit && page.length > 0 ? encodeCursor([String(page[page.length - 1].id)]) : null,
     };
   }
 

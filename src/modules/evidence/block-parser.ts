@@ -58,7 +58,7 @@ export function parseBlock(row: RowRule, header: HeaderMap, key: string, block: 
     }
     r.rejected++;
     if (r.byReason[res.reason] === undefined) r.byReason[detached(res.reason)] = 1;
-    else r.byReason[res.reason]!++;
+    else r.byReason[res.reason]++;
     if (r.samples.length < MAX_ERROR_SAMPLES) {
       r.samples.push({ line, reason: detached(res.reason), column: res.column, value: res.value === undefined ? undefined : detached(res.value.slice(0, 40)) });
     }

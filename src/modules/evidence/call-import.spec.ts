@@ -27,8 +27,8 @@ export function callImportSpec(): ImportSpec<CallColumn> {
 export function makeCallRow(institutions: Array<[string, number]>): RowRule {
   const callers = new CallerLookup(new Map(institutions));
   const rule: RowRule = (fields, index, width, importNo, line) =>
-    callRowToCopy(fields, index as Record<CallColumn, number>, width, importNo, line, callers);
+    callRowToCopy(fields, index, width, importNo, line, callers);
   const callerBytes = new CallerBytes(callers);
-  rule.lines = (header, importNo) => callLineRule(header.index as Record<CallColumn, number>, header.width, importNo, callerBytes);
+  rule.lines = (header, importNo) => callLineRule(header.index, header.width, importNo, callerBytes);
   return rule;
 }

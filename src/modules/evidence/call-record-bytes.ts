@@ -35,7 +35,7 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     // Field ends, and a check that the line is plain.
     let n = 0;
     for (let i = start; i < end; i++) {
-      const c = src[i]!;
+      const c = src[i];
       if (c === COMMA) {
         if (n === width - 1) return false;
         cuts[n++] = i;
@@ -45,14 +45,14 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     }
     if (n !== width - 1) return false;
     cuts[n] = end;
-    const from = (f: number) => (f === 0 ? start : cuts[f - 1]! + 1);
+    const from = (f: number) => (f === 0 ? start : cuts[f - 1] + 1);
 
     // The target number, untrimmed, as callRowToCopy hands it over.
-    const target = normalisePhoneBytes(src, from(iTarget), cuts[iTarget]!);
+    const target = normalisePhoneBytes(src, from(iTarget), cuts[iTarget]);
     if (!target.ok) return false;
 
     let s = from(iStarted);
-    let e = cuts[iStarted]!;
+    let e = cuts[iStarted];
     while (s < e && src[s] === SPACE) s++;
     while (e > s && src[e - 1] === SPACE) e--;
     const started = isoTimestampMicros(src, s, e);
@@ -65,18 +65,18 @@ export function callLineRule(index: Record<CallColumn, number>, width: number, i
     if (e === s || e - s > 9) return false;
     let duration = 0;
     for (let i = s; i < e; i++) {
-      const d = src[i]! - 48;
+      const d = src[i] - 48;
       if (d < 0 || d > 9) return false;
       duration = duration * 10 + d;
     }
     if (duration > MAX_DURATION) return false;
 
     let callS = from(iCall);
-    let callE = cuts[iCall]!;
+    let callE = cuts[iCall];
     while (callS < callE && src[callS] === SPACE) callS++;
     while (callE > callS && src[callE - 1] === SPACE) callE--;
     let accS = from(iAccount);
-    let accE = cuts[iAccount]!;
+    let accE = cuts[iAccount];
     while (accS < accE && src[accS] === SPACE) accS++;
     while (accE > accS && src[accE - 1] === SPACE) accE--;
     s = from(iCaller);
@@ -121,12 +121,12 @@ export class CallerBytes {
   /** Writes the COPY fields for the caller id in bytes [s, e) of src at dst[p…]; returns the end. */
   write(src: Buffer, s: number, e: number, dst: Buffer, p: number): number {
     let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+    for (let i = s; i < e; i++) h = Math.imul(h ^ src[i], 0x01000193);
     const mask = this.slots.length - 1;
     let slot = h & mask;
-    for (let k = this.slots[slot]!; k !== -1; k = this.slots[slot]!) {
-      if (this.hashes[k] === h && sameBytes(this.keys[k]!, src, s, e)) {
-        const out = this.outs[k]!;
+    for (let k = this.slots[slot]; k !== -1; k = this.slots[slot]!) {
+      if (this.hashes[k] === h && sameBytes(this.keys[k], src, s, e)) {
+        const out = this.outs[k];
         for (let i = 0; i < out.length; i++) dst[p++] = out[i]!;
         return p;
       }

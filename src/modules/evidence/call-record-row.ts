@@ -30,21 +30,21 @@ export function callRowToCopy(
   if (fields.length !== width) {
     return { reason: `the row has ${fields.length} fields but the header has ${width}` };
   }
-  const target = normalisePhone(fields[index.target_number]!);
+  const target = normalisePhone(fields[index.target_number]);
   if (!target.ok) return { reason: `target_number: ${target.reason}`, column: 'target_number', value: fields[index.target_number] };
 
-  const startedRaw = fields[index.started_at]!.trim();
+  const startedRaw = fields[index.started_at].trim();
   const startedAt = isoTimestamp(startedRaw);
   if (startedAt === null) return { reason: 'started_at is not an ISO 8601 date and time', column: 'started_at', value: startedRaw };
 
-  const durationRaw = fields[index.duration_seconds]!.trim();
+  const durationRaw = fields[index.duration_seconds].trim();
   if (!/^\d{1,9}$/.test(durationRaw) || +durationRaw > MAX_DURATION) {
     return { reason: `duration_seconds must be a whole number from 0 to ${MAX_DURATION}`, column: 'duration_seconds', value: durationRaw };
   }
 
-  const callId = fields[index.call_id]!.trim();
-  const accountId = fields[index.account_id]!.trim();
-  const callerRaw = fields[index.caller_id]!.trim();
+  const callId = fields[index.call_id].trim();
+  const accountId = fields[index.account_id].trim();
+  const callerRaw = fields[index.caller_id].trim();
   if (callId.length > MAX_TEXT || accountId.length > MAX_TEXT || callerRaw.length > MAX_TEXT) {
     return { reason: `call_id, account_id and caller_id must be at most ${MAX_TEXT} characters` };
   }

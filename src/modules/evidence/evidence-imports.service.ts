@@ -227,7 +227,7 @@ export class EvidenceImportsService {
         counts.accepted += r.accepted;
         counts.rejected += r.rejected;
         for (const [reason, n] of Object.entries(r.byReason)) byReason[reason] = (byReason[reason] ?? 0) + n;
-        if (samples.length < MAX_ERROR_SAMPLES || r.samples.some((x) => x.line < samples[samples.length - 1]!.line)) {
+        if (samples.length < MAX_ERROR_SAMPLES || r.samples.some((x) => x.line < samples[samples.length - 1].line)) {
           samples = [...samples, ...r.samples].sort((a, b) => a.line - b.line).slice(0, MAX_ERROR_SAMPLES);
         }
         // Backpressure: the sink waits for Postgres to take what it has before reading on.
@@ -301,7 +301,7 @@ export class EvidenceImportsService {
       return this.get(id);
     } catch (err) {
       // A COPY in progress must be aborted (CopyFail) before the connection takes a ROLLBACK.
-      (sink as CopySink | null)?.abort(err as Error);
+      (sink)?.abort(err as Error);
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
@@ -420,5 +420,5 @@ function readHeader(block: Buffer, columns: readonly string[]): HeaderMap {
   if (text.trim() === '') throw new ImportFileError('The file is empty: a header row is required');
   const h = mapHeader(text.split(','), columns);
   if (!h.ok) throw new ImportFileError(h.message);
-  return h as HeaderMap;
+  return h;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { loadInstitutions } from '../../../seeds/dataset-generator.js';
+import { queryOne } from '../../database/sql.js';
 
 /**
  * The banks and bodies whose numbers the fraudsters spoofed. Seeded from
@@ -13,18 +14,19 @@ export class InstitutionsService {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async ensureSeeded(file?: string): Promise<number> {
-    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM institutions`);
+    const { n } = (await queryOne<{ n: number }>(this.ds, `SELECT count(*)::int AS n FROM institutions`))!;
     if (n > 0) return 0;
     const institutions = loadInstitutions(file);
     await this.ds.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(724102)`);
-      const [{ n: again }] = await m.query(`SELECT count(*)::int AS n FROM institutions`);
+      const { n: again } = (await queryOne<{ n: number }>(m, `SELECT count(*)::int AS n FROM institutions`))!;
       if (again > 0) return;
       for (const inst of institutions) {
-        const [{ id }] = await m.query(
+        const { id } = (await queryOne<{ id: number }>(
+          m,
           `INSERT INTO institutions (code, name) VALUES ($1, $2) RETURNING id`,
           [inst.code, inst.name],
-        );
+        ))!;
         await m.query(
           `INSERT INTO institution_caller_ids (caller_e164, institution_id) SELECT unnest($1::text[]), $2`,
           [inst.callerIds, id],

@@ -63,13 +63,13 @@ export class ParseLanes {
       try {
         return Promise.resolve(parseBlock(this.inline, this.setup.header, this.setup.key, block, firstLine));
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
     const seq = this.seq++;
     return new Promise<BlockResult>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      this.workers[lane]!.post({ parse: this.id, seq, block, firstLine });
+      this.workers[lane].post({ parse: this.id, seq, block, firstLine });
     });
   }
 

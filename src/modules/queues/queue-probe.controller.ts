@@ -35,6 +35,7 @@ export class QueueProbeController {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFoundException('No such probe');
     const job = await this.producer.queue(QUEUE.maintenance).getJob(`probe-${id}`);
     if (!job) throw new NotFoundException('No such probe');
-    return { id, state: await job.getState(), result: job.returnvalue ?? null, failedReason: job.failedReason ?? null };
+    const result: unknown = job.returnvalue ?? null;
+    return { id, state: await job.getState(), result, failedReason: job.failedReason ?? null };
   }
 }

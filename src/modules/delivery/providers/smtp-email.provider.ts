@@ -126,8 +126,8 @@ export function toProviderError(err: unknown): ProviderError {
   const responseCode = typeof detail.responseCode === 'number' ? detail.responseCode : undefined;
   // nodemailer wraps socket failures as ESOCKET and keeps Node's code (ECONNREFUSED,
   // CERT_HAS_EXPIRED, …) as originalCode: report the precise one, classify by either.
-  const ownCode = (e.code ?? '') as string;
-  const code = (e.originalCode ?? ownCode) as string;
+  const ownCode = (e.code ?? '');
+  const code = (e.originalCode ?? ownCode);
   const is = (set: Set<string>) => set.has(code) || set.has(ownCode);
   const reply = detail.response ? `: ${redact(detail.response)}` : '';
 

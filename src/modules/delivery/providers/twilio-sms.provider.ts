@@ -152,7 +152,7 @@ export class TwilioSmsProvider implements SmsProvider {
       );
       if (candidates.length === 0) return null;
       const body = normaliseBody(q.body);
-      const hit = candidates.find((m) => normaliseBody(m.body ?? '').startsWith(body) || body.startsWith(normaliseBody(m.body ?? ''))) ?? candidates[candidates.length - 1]!;
+      const hit = candidates.find((m) => normaliseBody(m.body ?? '').startsWith(body) || body.startsWith(normaliseBody(m.body ?? ''))) ?? candidates[candidates.length - 1];
       return { providerMessageId: hit.sid };
     } catch {
       return undefined;
@@ -191,7 +191,7 @@ export function toProviderError(err: unknown, sms?: Pick<OutgoingSms, 'to' | 'bo
 
     if (status === 429 || twilioCode === '20429') {
       const details = e.details as Record<string, unknown> | undefined;
-      const ra = details && typeof details[RETRY_AFTER_DETAIL] === 'number' ? (details[RETRY_AFTER_DETAIL] as number) : undefined;
+      const ra = details && typeof details[RETRY_AFTER_DETAIL] === 'number' ? (details[RETRY_AFTER_DETAIL]) : undefined;
       return new ProviderError('rate_limited', twilioCode ?? `HTTP ${status}`, describe('rate limited'), ra ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
     }
     if (twilioCode === '21610') {
@@ -246,8 +246,8 @@ function headerValue(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
   const v = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
-  if (Array.isArray(v)) return v[0] === undefined ? undefined : String(v[0]);
-  return v === undefined || v === null ? undefined : String(v);
+  const first: unknown = Array.isArray(v) ? (v as unknown[])[0] : v;
+  return typeof first === 'string' ? first : typeof first === 'number' ? String(first) : undefined;
 }
 
 /** Retry-After: delta-seconds or an HTTP date. */
