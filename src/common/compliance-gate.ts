@@ -39,6 +39,8 @@
  * - An invalid policy throws ComplianceConfigError: check configuration with
  *   validateCompliancePolicy when it is saved, not per message.
  */
+import type { Channel } from './channel.js';
+import type { PhoneType } from './phone.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -68,10 +70,10 @@ export interface CompliancePolicy {
   frequencyCap: FrequencyCap;
 }
 
-export type PhoneType = 'mobile' | 'fixed_line' | 'other';
+export type { PhoneType };
 
 export interface GateRecipient {
-  channel: 'sms' | 'email';
+  channel: Channel;
   /** E.164 for SMS, an email address for email. */
   address: string;
   phoneType?: PhoneType | null;

@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { ADVISORY_LOCK } from './advisory-locks.js';
 import { Client } from 'pg';
 import { MIGRATIONS } from './migrations.js';
 import { ENTITIES } from './entities.js';
@@ -61,11 +62,11 @@ export async function migrate(databaseUrl: string): Promise<{ created: boolean; 
     const lock = ds.createQueryRunner();
     await lock.connect();
     try {
-      await lock.query('SELECT pg_advisory_lock(724101)');
+      await lock.query(`SELECT pg_advisory_lock(${ADVISORY_LOCK.migrate})`);
       const applied = await ds.runMigrations({ transaction: 'each' });
       return { created, applied: applied.map((m) => m.name) };
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(724101)').catch(() => undefined);
+      await lock.query(`SELECT pg_advisory_unlock(${ADVISORY_LOCK.migrate})`).catch(() => undefined);
       await lock.release();
     }
   } finally {

@@ -1,3 +1,4 @@
+import type { Channel } from '../../common/channel.js';
 import { isWithinWindow, nextWindowStart, type SendWindow } from '../../common/compliance-gate.js';
 
 /**
@@ -8,10 +9,10 @@ import { isWithinWindow, nextWindowStart, type SendWindow } from '../../common/c
  */
 export interface EtaInput {
   /** Messages this campaign will send, per channel. */
-  messages: Partial<Record<'sms' | 'email', number>>;
+  messages: Partial<Record<Channel, number>>;
   /** Messages of other campaigns already waiting, per channel. */
-  backlog?: Partial<Record<'sms' | 'email', number>>;
-  ratePerSecond: Record<'sms' | 'email', number>;
+  backlog?: Partial<Record<Channel, number>>;
+  ratePerSecond: Record<Channel, number>;
   window: SendWindow;
   start: Date;
 }
@@ -20,7 +21,7 @@ export interface Eta {
   finishesAt: Date | null;
   /** "finishes around Tue 1 Dec, 14:20" in the window's time zone; or why there is no estimate. */
   text: string;
-  perChannel: Partial<Record<'sms' | 'email', { messages: number; sendingSeconds: number; finishesAt: Date | null }>>;
+  perChannel: Partial<Record<Channel, { messages: number; sendingSeconds: number; finishesAt: Date | null }>>;
 }
 
 /** Beyond this the estimate says "more than 90 days" rather than walk windows forever. */

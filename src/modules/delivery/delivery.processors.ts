@@ -1,3 +1,4 @@
+import type { Channel } from '../../common/channel.js';
 import { Processor } from '@nestjs/bullmq';
 import { Inject, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bullmq';
@@ -13,7 +14,7 @@ import { DeliveryService } from './delivery.service.js';
  * admin); WORKER_CONCURRENCY is how many sends one process has in flight at once.
  */
 abstract class SendProcessor extends BaseProcessor implements OnModuleInit {
-  protected abstract readonly channel: 'sms' | 'email';
+  protected abstract readonly channel: Channel;
 
   constructor(
     protected readonly delivery: DeliveryService,

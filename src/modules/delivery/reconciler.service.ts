@@ -1,3 +1,5 @@
+import type { Channel } from '../../common/channel.js';
+import { ADVISORY_LOCK } from '../../database/advisory-locks.js';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -11,7 +13,7 @@ import { DeliveryService } from './delivery.service.js';
 import { MessagesRepository, StuckMessage } from './messages.repository.js';
 import { ReceiptsService } from './receipts.service.js';
 
-const LOCK = 724120;
+const LOCK = ADVISORY_LOCK.reconciler;
 
 export interface ReconcileReport {
   started: number;
@@ -42,7 +44,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   /** Channels whose queue looked short in the last round. */
-  private readonly shortBefore = new Set<'sms' | 'email'>();
+  private readonly shortBefore = new Set<Channel>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ADVISORY_LOCK } from '../../database/advisory-locks.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { loadInstitutions } from '../../../seeds/dataset-generator.js';
@@ -18,7 +19,7 @@ export class InstitutionsService {
     if (n > 0) return 0;
     const institutions = loadInstitutions(file);
     await this.ds.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(724102)`);
+      await m.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.institutions})`);
       const { n: again } = (await queryOne<{ n: number }>(m, `SELECT count(*)::int AS n FROM institutions`))!;
       if (again > 0) return;
       for (const inst of institutions) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ADVISORY_LOCK } from '../../database/advisory-locks.js';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { newReferenceCodes } from '../../common/reference-code.js';
@@ -56,7 +57,7 @@ export class VictimMatchingService {
     const lock = await this.connect('match');
     try {
       // Held for the whole run, on a connection of its own: matches never interleave.
-      await lock.query('SELECT pg_advisory_lock(724103)');
+      await lock.query(`SELECT pg_advisory_lock(${ADVISORY_LOCK.victimMatching})`);
       const slices = Math.max(1, Math.min(8, availableParallelism()));
       const institutions = await lock.query<{ id: number; code: string }>(`SELECT id, code FROM institutions ORDER BY code`);
       const codes = institutionCodesSql(institutions.rows);
@@ -79,7 +80,7 @@ export class VictimMatchingService {
       this.logger.log({ ...out }, 'victims matched');
       return out;
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(724103)').catch(() => undefined);
+      await lock.query(`SELECT pg_advisory_unlock(${ADVISORY_LOCK.victimMatching})`).catch(() => undefined);
       await lock.end().catch(() => undefined);
     }
   }

@@ -1,3 +1,4 @@
+import type { Channel } from '../../../common/channel.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
@@ -17,7 +18,7 @@ export const SANDBOX_EMAILS = {
 type Outcome = { receipt: ReceiptStatus; errorCode?: string } | { error: ProviderError };
 
 /** What the sandbox does with a message to this address. Anything not reserved is delivered. */
-export function sandboxOutcome(channel: 'sms' | 'email', to: string): Outcome {
+export function sandboxOutcome(channel: Channel, to: string): Outcome {
   if (channel === 'sms') {
     switch (reservedTestOutcome(to)) {
       case 'permanentFailure':
@@ -45,7 +46,7 @@ export function sandboxOutcome(channel: 'sms' | 'email', to: string): Outcome {
 }
 
 interface Row {
-  channel: 'sms' | 'email';
+  channel: Channel;
   messageId: string;
   providerMessageId: string;
   to: string;
@@ -66,7 +67,7 @@ export class SandboxProvider implements SmsProvider, EmailProvider {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly channel: 'sms' | 'email',
+    private readonly channel: Channel,
     private readonly ds: DataSource,
     private readonly receipts: ReceiptsService,
     private readonly opts: { latencyMs: number; receiptDelayMs: number },
