@@ -11,7 +11,7 @@ import { AccessGuardModule, AuthApiModule, AuthModule } from './modules/auth/aut
 import { EvidenceApiModule, EvidenceWorkerModule } from './modules/evidence/evidence.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { VictimsApiModule, VictimsWorkerModule } from './modules/victims/victims.module.js';
-import { SuppressionsApiModule } from './modules/suppressions/suppressions.module.js';
+import { SuppressionsApiModule, SuppressionsWorkerModule } from './modules/suppressions/suppressions.module.js';
 import { CampaignsApiModule } from './modules/campaigns/campaigns.module.js';
 import { DeliveryApiModule, DeliveryWorkerModule } from './modules/delivery/delivery.module.js';
 import { SettingsApiModule } from './modules/settings/settings.module.js';
@@ -50,7 +50,7 @@ const API_MODULES: Array<Type | DynamicModule> = [
 ];
 
 /** BullMQ processors and schedulers. */
-const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule, DeliveryWorkerModule];
+const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule, DeliveryWorkerModule, SuppressionsWorkerModule];
 
 /**
  * One codebase, two roles (DESIGN.md §3). The worker role serves only /health (and

@@ -44,6 +44,11 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /api/suppressions': ['admin', 'supervisor', 'operator', 'analyst'],
   'DELETE /api/suppressions/:id': ['admin'],
   'POST /api/suppressions/imports': ['admin', 'supervisor', 'operator'],
+  'GET /api/suppressions/imports/:id': ['admin', 'supervisor', 'operator', 'analyst'],
+  'POST /api/suppressions/:id/removal-requests': ['admin'],
+  'GET /api/suppressions/removal-requests': ['admin', 'supervisor'],
+  'POST /api/suppressions/removal-requests/:id/approve': ['admin', 'supervisor'],
+  'POST /api/suppressions/removal-requests/:id/reject': ['admin', 'supervisor'],
 };
 
 describe('access control on every route', () => {
