@@ -29,6 +29,9 @@ export class Optout1764272000000 implements MigrationInterface {
     await q.query(`
       ALTER TABLE victims ADD COLUMN opted_out_channels text[] NOT NULL DEFAULT '{}'
         CONSTRAINT victims_opted_out_channels_valid CHECK (opted_out_channels <@ ARRAY['sms','email']::text[])`);
+    // What an opt-out that took the last channel replaced, so that an approved removal
+    // can put it back (notified stays notified).
+    await q.query(`ALTER TABLE victims ADD COLUMN status_before_opt_out text`);
     // Suppressions hold emails lower-cased; victims hold them as written. Partial, so the
     // many victims without an email cost matching nothing.
     await q.query(`CREATE INDEX victims_email_lower_idx ON victims (lower(email)) WHERE email IS NOT NULL`);
@@ -53,6 +56,8 @@ export class Optout1764272000000 implements MigrationInterface {
         )
         UPDATE victims v
            SET opted_out_channels = per.channels,
+               status_before_opt_out = CASE WHEN v.status IN ('identified','notified') AND cardinality(ARRAY(SELECT unnest(v.channels) EXCEPT SELECT unnest(per.channels))) = 0
+                                            THEN v.status ELSE v.status_before_opt_out END,
                status = CASE WHEN v.status IN ('identified','notified') AND cardinality(ARRAY(SELECT unnest(v.channels) EXCEPT SELECT unnest(per.channels))) = 0
                              THEN 'opted_out' ELSE v.status END,
                updated_at = now()
@@ -123,8 +128,9 @@ export class Optout1764272000000 implements MigrationInterface {
           UPDATE victims v
              SET opted_out_channels = array_remove(v.opted_out_channels, OLD.channel),
                  status = CASE WHEN v.status = 'opted_out' AND OLD.channel = ANY (v.channels)
-                               THEN CASE WHEN v.notified_at IS NULL THEN 'identified' ELSE 'notified' END
+                               THEN coalesce(v.status_before_opt_out, CASE WHEN v.notified_at IS NULL THEN 'identified' ELSE 'notified' END)
                                ELSE v.status END,
+                 status_before_opt_out = CASE WHEN v.status = 'opted_out' AND OLD.channel = ANY (v.channels) THEN NULL ELSE v.status_before_opt_out END,
                  updated_at = now()
            WHERE OLD.channel = ANY (v.opted_out_channels)
              AND ((OLD.channel = 'sms' AND v.phone_e164 = OLD.address)
@@ -166,6 +172,7 @@ export class Optout1764272000000 implements MigrationInterface {
     await q.query(`DROP TRIGGER IF EXISTS suppressions_opt_out_inserted ON suppressions`);
     await q.query(`DROP FUNCTION IF EXISTS suppressions_mark_opted_out()`);
     await q.query(`DROP INDEX IF EXISTS victims_email_lower_idx`);
+    await q.query(`ALTER TABLE victims DROP COLUMN IF EXISTS status_before_opt_out`);
     await q.query(`ALTER TABLE victims DROP COLUMN IF EXISTS opted_out_channels`);
     // The older schema has no unsubscribe or sms_stop: they stay opt-outs, under its name.
     await q.query(`UPDATE suppressions SET reason = 'opt_out' WHERE reason IN ('unsubscribe','sms_stop')`);

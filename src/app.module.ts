@@ -19,6 +19,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
 import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
 import { QueuesModule } from './modules/queues/queues.module.js';
+import { ResponsesApiModule } from './modules/responses/responses.module.js';
 
 /** Modules every role needs: configuration, logs, database, audit, credentials, queues. */
 export function coreImports(config: AppConfig, logTo?: DestinationStream): Array<Type | DynamicModule> {
@@ -47,6 +48,7 @@ const API_MODULES: Array<Type | DynamicModule> = [
   CampaignsApiModule,
   SettingsApiModule,
   DeliveryApiModule,
+  ResponsesApiModule,
 ];
 
 /** BullMQ processors and schedulers. */

@@ -49,6 +49,10 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /api/suppressions/removal-requests': ['admin', 'supervisor'],
   'POST /api/suppressions/removal-requests/:id/approve': ['admin', 'supervisor'],
   'POST /api/suppressions/removal-requests/:id/reject': ['admin', 'supervisor'],
+  // the link's token is the capability (RFC 8058 one-click: mail clients send no cookie)
+  'GET /unsubscribe/:token': 'public',
+  'POST /unsubscribe/:token': 'public',
+  'GET /assets/*path': 'public',
 };
 
 describe('access control on every route', () => {
