@@ -39,7 +39,7 @@ describe('GET|POST /unsubscribe/:token', () => {
       Array<Record<string, unknown>>
     >;
   const auditsFor = (messageId: string) =>
-    t.ds.query(`SELECT actor_type, actor_id, action, subject_type, subject_id, details FROM audit_events WHERE subject_type = 'message' AND subject_id = $1 ORDER BY id`, [
+    t.ds.query(`SELECT actor_type, actor_id, action, subject_type, subject_id, details, ip FROM audit_events WHERE subject_type = 'message' AND subject_id = $1 ORDER BY id`, [
       messageId,
     ]) as Promise<Array<Record<string, any>>>;
   // Other test files write to the same tables at the same time: count what this one could write.
@@ -97,7 +97,9 @@ describe('GET|POST /unsubscribe/:token', () => {
       actor_type: 'victim',
       actor_id: victimId,
       action: 'suppression.unsubscribed',
+      subject_id: messageId,
       details: { victimId, channel: 'email', outcome: 'created', suppressionId: expect.any(String) },
+      ip: null,
     });
     expect(JSON.stringify(audits[0])).not.toMatch(/example\.org/i);
     // the victim can still be texted: only email is gone

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ClientIp, Public } from '../../common/access.js';
+import { Public } from '../../common/access.js';
 import { PageRenderer } from './pages/page-renderer.js';
 import { UnsubscribeService } from './unsubscribe.service.js';
 
@@ -28,8 +28,8 @@ export class UnsubscribeController {
 
   @Post(':token')
   @Public()
-  async submit(@Param('token') token: string, @ClientIp() ip: string | null, @Res() res: Response): Promise<void> {
-    const done = await this.unsubscribe.unsubscribe(token, ip);
+  async submit(@Param('token') token: string, @Res() res: Response): Promise<void> {
+    const done = await this.unsubscribe.unsubscribe(token);
     if (!done) return this.pages.send(res, 404, 'link-not-found.njk');
     this.pages.send(res, 200, 'unsubscribed.njk');
   }

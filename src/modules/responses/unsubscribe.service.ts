@@ -40,7 +40,7 @@ export class UnsubscribeService {
    * in one transaction; null when the token names no email of ours. Twice is the same as
    * once: an address already opted out is left alone and nothing more is written.
    */
-  async unsubscribe(token: string, ip: string | null): Promise<{ outcome: 'created' | 'upgraded' | 'already' } | null> {
+  async unsubscribe(token: string): Promise<{ outcome: 'created' | 'upgraded' | 'already' } | null> {
     return this.ds.transaction(async (m) => {
       const msg = await this.messageFor(token, m);
       if (!msg) return null;
@@ -48,9 +48,10 @@ export class UnsubscribeService {
       if (s.outcome !== 'already') {
         await this.audit.record(
           {
-            // The person themselves; the address stays out of the audit detail (the
-            // suppression row, which staff may see, holds it).
-            actor: { type: 'victim', id: msg.victim_id, ip },
+            // The person themselves. Neither their address (the suppression row, behind
+            // staff access rules, holds it) nor their IP: the token already proves the link
+            // was theirs, and we keep no more about a victim than the case needs.
+            actor: { type: 'victim', id: msg.victim_id, ip: null },
             action: 'suppression.unsubscribed',
             subjectType: 'message',
             subjectId: String(msg.id),
