@@ -43,6 +43,10 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
     // the victim holds the email as written; suppressions hold it lower-cased
     await t.ds.query(`INSERT INTO suppressions (channel, address, reason, source) VALUES ('email', $1, 'unsubscribe', 'unsubscribe')`, [mail('both')]);
     expect(await victim(id!)).toMatchObject({ status: 'opted_out', opted_out_channels: ['email', 'sms'] });
+    // staff see it on the victim
+    const operator = await t.staff('operator');
+    const shown = await t.http().get(`/api/victims/${id}`).set('authorization', `Bearer ${operator.token}`).expect(200);
+    expect(shown.body).toMatchObject({ status: 'opted_out', channels: ['sms', 'email'], optedOutChannels: ['email', 'sms'] });
   });
 
   it('a victim reachable by SMS only is opted out at once; a notified one too', async () => {

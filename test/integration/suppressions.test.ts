@@ -365,6 +365,8 @@ describe('suppressions: the do-not-contact list', () => {
     expect(dupes.message).toMatch(/duplicate column\(s\) reason/);
     const empty = await importCsv(writeCsv('empty', []), operator.token, 400);
     expect(empty.message).toMatch(/The file is empty/);
+    const noBreak = await importCsv(writeCsv('no-line-break', ['x'.repeat(200_000)]), operator.token, 400);
+    expect(noBreak.message).toMatch(/first line is longer than 64 KiB/);
     expect(await rowsAt('email', [mail('never')])).toEqual([]);
     expect(await totals()).toEqual(before);
     // refused before anything was queued

@@ -82,6 +82,7 @@ type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 const IMPORT_BATCH = 5000;
 const MAX_REPORTED_ERRORS = 100;
 const MAX_NOTE = 500;
+const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
  * The do-not-contact list the compliance gate consults. Addresses are stored normalised
@@ -594,10 +595,15 @@ async function readFirstRecord(filePath: string): Promise<string[] | null> {
     first ??= fields;
   });
   const stream = createReadStream(filePath, { highWaterMark: 1 << 16 });
+  let bytes = 0;
   try {
     for await (const chunk of stream) {
       splitter.pushBytes(chunk as Buffer);
       if (first !== null) return first;
+      // A file with no line break would otherwise be read whole, into memory, in the request.
+      if ((bytes += (chunk as Buffer).length) > MAX_HEADER_BYTES) {
+        throw new BadRequestException('The first line is longer than 64 KiB: send a CSV with a header row (channel,address,reason)');
+      }
     }
   } finally {
     stream.destroy();
