@@ -204,19 +204,23 @@ export class SuppressionsService {
   ): Promise<{ id: string; outcome: 'created' | 'upgraded' | 'already' }> {
     const n = normaliseSuppressionAddress(o.channel, o.address);
     const address = n.ok ? n.address : o.address.trim().toLowerCase();
-    const row = await queryOne<{ id: string; inserted: boolean }>(
-      m,
-      `INSERT INTO suppressions (channel, address, reason, source) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (channel, address) DO UPDATE
-          SET reason = EXCLUDED.reason, source = EXCLUDED.source,
-              note = left(concat_ws('; ', suppressions.note, 'was ' || suppressions.reason), 500)
-        WHERE NOT suppression_is_opt_out(suppressions.reason)
-       RETURNING id, (xmax = 0) AS inserted`,
-      [o.channel, address, o.reason, o.source],
-    );
-    if (row) return { id: String(row.id), outcome: row.inserted ? 'created' : 'upgraded' };
-    const existing = await queryOne<{ id: string }>(m, `SELECT id FROM suppressions WHERE channel = $1 AND address = $2`, [o.channel, address]);
-    return { id: String(existing!.id), outcome: 'already' };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await queryOne<{ id: string; inserted: boolean }>(
+        m,
+        `INSERT INTO suppressions (channel, address, reason, source) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (channel, address) DO UPDATE
+            SET reason = EXCLUDED.reason, source = EXCLUDED.source,
+                note = left(concat_ws('; ', suppressions.note, 'was ' || suppressions.reason), 500)
+          WHERE NOT suppression_is_opt_out(suppressions.reason)
+         RETURNING id, (xmax = 0) AS inserted`,
+        [o.channel, address, o.reason, o.source],
+      );
+      if (row) return { id: String(row.id), outcome: row.inserted ? 'created' : 'upgraded' };
+      const existing = await queryOne<{ id: string }>(m, `SELECT id FROM suppressions WHERE channel = $1 AND address = $2`, [o.channel, address]);
+      if (existing) return { id: String(existing.id), outcome: 'already' };
+      // Removed (two people) between our insert and our read: try again.
+    }
+    throw new Error('opt-out did not settle');
   }
 
   // ---- two-person removal of opt-outs ---------------------------------------------------
