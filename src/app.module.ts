@@ -11,7 +11,7 @@ import { AccessGuardModule, AuthApiModule, AuthModule } from './modules/auth/aut
 import { EvidenceApiModule, EvidenceWorkerModule } from './modules/evidence/evidence.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { VictimsApiModule, VictimsWorkerModule } from './modules/victims/victims.module.js';
-import { SuppressionsApiModule } from './modules/suppressions/suppressions.module.js';
+import { SuppressionsApiModule, SuppressionsWorkerModule } from './modules/suppressions/suppressions.module.js';
 import { CampaignsApiModule } from './modules/campaigns/campaigns.module.js';
 import { DeliveryApiModule, DeliveryWorkerModule } from './modules/delivery/delivery.module.js';
 import { SettingsApiModule } from './modules/settings/settings.module.js';
@@ -19,6 +19,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { QueuesApiModule } from './modules/queues/queues-api.module.js';
 import { QueuesWorkerModule } from './modules/queues/queues-worker.module.js';
 import { QueuesModule } from './modules/queues/queues.module.js';
+import { ResponsesApiModule } from './modules/responses/responses.module.js';
 
 /** Modules every role needs: configuration, logs, database, audit, credentials, queues. */
 export function coreImports(config: AppConfig, logTo?: DestinationStream): Array<Type | DynamicModule> {
@@ -47,10 +48,11 @@ const API_MODULES: Array<Type | DynamicModule> = [
   CampaignsApiModule,
   SettingsApiModule,
   DeliveryApiModule,
+  ResponsesApiModule,
 ];
 
 /** BullMQ processors and schedulers. */
-const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule, DeliveryWorkerModule];
+const WORKER_MODULES: Array<Type | DynamicModule> = [QueuesWorkerModule, EvidenceWorkerModule, VictimsWorkerModule, DeliveryWorkerModule, SuppressionsWorkerModule];
 
 /**
  * One codebase, two roles (DESIGN.md §3). The worker role serves only /health (and

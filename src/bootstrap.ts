@@ -30,7 +30,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }),
   );
   app.useGlobalFilters(new HttpErrorFilter());
-  if (config.appRole !== 'worker') setUpSwagger(app);
+  if (config.appRole !== 'worker' && config.apiDocsEnabled) setUpSwagger(app);
 }
 
 function setUpSwagger(app: INestApplication): void {

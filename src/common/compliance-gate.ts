@@ -12,6 +12,10 @@
  *      pending_approval, completed, unknown) -> block `campaign_not_sendable`,
  *      so nothing unapproved can ever leave;
  *   2. victim status opted_out / do_not_contact -> block with that reason;
+ *      the victim opted out of this message's channel (`optedOutChannels`) ->
+ *      block `opted_out`, detail = the channel: an opt-out belongs to the person,
+ *      so it holds for a new address on that channel too, while the other
+ *      channel stays open (a victim who sent STOP may still be emailed);
  *   3. on the suppression list -> block `suppressed`, detail = its reason;
  *   4. unusable address -> block `address_unusable` (SMS: E.164 and
  *      phoneType 'mobile' required, an unknown type is not sent to; email: a
@@ -79,6 +83,8 @@ export interface GateRecipient {
   phoneType?: PhoneType | null;
   suppressed?: { reason: string } | null;
   victimStatus: string;
+  /** Channels the victim opted out of (victims.opted_out_channels); absent = none. */
+  optedOutChannels?: readonly string[] | null;
   /** When this recipient was last sent messages, by any campaign, excluding this one. */
   recentMessageTimes: readonly Date[];
 }
@@ -143,6 +149,7 @@ function campaignBlock(status: string): GateDecision | undefined {
 function contactBlock(recipient: GateRecipient): GateDecision | undefined {
   const status = recipient.victimStatus;
   if (status === 'opted_out' || status === 'do_not_contact') return { action: 'block', reason: status };
+  if (recipient.optedOutChannels?.includes(recipient.channel)) return { action: 'block', reason: 'opted_out', detail: recipient.channel };
   if (recipient.suppressed) return { action: 'block', reason: 'suppressed', detail: recipient.suppressed.reason };
   return undefined;
 }

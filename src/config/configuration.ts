@@ -59,6 +59,10 @@ export interface AppConfig {
   /** Sandbox providers: simulated answer time of a send, and delay before a simulated receipt. */
   sandboxLatencyMs: number;
   sandboxReceiptDelayMs: number;
+  /** Serve the OpenAPI document and Swagger UI at /api/docs (default: on outside production). */
+  apiDocsEnabled: boolean;
+  /** Bearer token /metrics asks for; without one /metrics is open outside production and off in it. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -227,8 +231,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     providerTimeoutMs: r.int('PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000),
     sandboxLatencyMs: r.int('SANDBOX_LATENCY_MS', 0, 0, 60_000),
     sandboxReceiptDelayMs: r.int('SANDBOX_RECEIPT_DELAY_MS', 500, 0, 600_000),
+    // The API map is a gift to an attacker and of no use to a victim: opt in for production.
+    apiDocsEnabled: r.bool('API_DOCS_ENABLED', !production),
+    metricsToken: r.optional('METRICS_TOKEN'),
   };
 
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    r.problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
   if (config.sendingTimeoutMs < 2 * config.providerTimeoutMs) {
     r.problems.push('SENDING_TIMEOUT_MS must be at least twice PROVIDER_TIMEOUT_MS: a send still waiting for the provider must not be taken for a lost one');
   }

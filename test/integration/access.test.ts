@@ -46,6 +46,15 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /api/suppressions': ['admin', 'supervisor', 'operator', 'analyst'],
   'DELETE /api/suppressions/:id': ['admin'],
   'POST /api/suppressions/imports': ['admin', 'supervisor', 'operator'],
+  'GET /api/suppressions/imports/:id': ['admin', 'supervisor', 'operator', 'analyst'],
+  'POST /api/suppressions/:id/removal-requests': ['admin'],
+  'GET /api/suppressions/removal-requests': ['admin', 'supervisor'],
+  'POST /api/suppressions/removal-requests/:id/approve': ['admin', 'supervisor'],
+  'POST /api/suppressions/removal-requests/:id/reject': ['admin', 'supervisor'],
+  // the link's token is the capability (RFC 8058 one-click: mail clients send no cookie)
+  'GET /unsubscribe/:token': 'public',
+  'POST /unsubscribe/:token': 'public',
+  'GET /assets/*path': 'public',
 };
 
 describe('access control on every route', () => {

@@ -274,7 +274,8 @@ describe('campaigns', () => {
         { email: `Both-${inst}@Example.org` },
         { type: 'other', email: null },
       ]);
-      await t.ds.query(`INSERT INTO suppressions (channel, address, reason) VALUES ('sms', $1, 'opt_out')`, [opted]);
+      // Not an opt-out reason: an opt-out would also make this SMS-only victim opted_out (opt-outs.test.ts).
+      await t.ds.query(`INSERT INTO suppressions (channel, address, reason) VALUES ('sms', $1, 'do_not_contact')`, [opted]);
       // Two messages from another campaign within the cap period: the cap (2 per 7 days) is reached.
       const other = await create(`${inst}x`);
       await t.ds.query(
@@ -294,7 +295,7 @@ describe('campaigns', () => {
       expect(new Set(rows.map((r) => r.victim_id)).size).toBe(8);
       expect(byVictim(ok!)).toEqual(['sms:queued:']);
       expect(byVictim(landline!)).toEqual(['sms:suppressed:address_unusable:not_a_mobile']);
-      expect(byVictim(suppressed!)).toEqual(['sms:suppressed:suppressed:opt_out']);
+      expect(byVictim(suppressed!)).toEqual(['sms:suppressed:suppressed:do_not_contact']);
       expect(byVictim(optedOut!)).toEqual(['sms:suppressed:opted_out']);
       expect(byVictim(cappedId!)).toEqual(['sms:suppressed:frequency_cap:2 in 7 days']);
       expect(byVictim(emailOnly!)).toEqual(['email:queued:', 'sms:suppressed:address_unusable:not_a_mobile']);

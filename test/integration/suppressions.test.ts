@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allPages } from '../support/paging.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -55,9 +55,16 @@ describe('suppressions: the do-not-contact list', () => {
       Array<Record<string, any>>
     >;
   const count = async (sql: string, params: unknown[] = []) => ((await t.ds.query(sql, params))[0].n as number);
+  // Other test files write suppressions at the same time: count only this file's
+  // addresses, and the audit rows of this file's staff.
   const totals = async () => ({
-    suppressions: await count(`SELECT count(*)::int AS n FROM suppressions`),
-    audit: await count(`SELECT count(*)::int AS n FROM audit_events WHERE action LIKE 'suppression%'`),
+    suppressions: await count(
+      String.raw`SELECT count(*)::int AS n FROM suppressions WHERE address LIKE $1 OR address ~ '^\+4477234567\d\d$' OR address ~ '^\+4477814\d000\d$'`,
+      [`%-${run}@example.%`],
+    ),
+    audit: await count(`SELECT count(*)::int AS n FROM audit_events WHERE action LIKE 'suppression%' AND actor_id = ANY ($1::text[])`, [
+      [admin.id, supervisor.id, operator.id, analyst.id],
+    ]),
   });
   const auditFor = (id: string) =>
     t.ds.query(`SELECT actor_type, actor_id, action, subject_type, details, host(ip) AS ip FROM audit_events WHERE subject_type = 'suppression' AND subject_id = $1 ORDER BY id`, [
@@ -219,7 +226,7 @@ describe('suppressions: the do-not-contact list', () => {
 
   it.each([
     [{ channel: 'fax' }, /^channel must be sms or email$/],
-    [{ reason: 'bored' }, /^reason must be one of opt_out, hard_bounce, do_not_contact, complaint, provider_opt_out$/],
+    [{ reason: 'bored' }, /^reason must be one of opt_out, hard_bounce, do_not_contact, complaint, provider_opt_out, unsubscribe, sms_stop$/],
     [{ channel: 'sms', address: 'jane@example.com' }, /^address is not a phone number$/],
     [{ channel: 'email', address: '07723 456789' }, /^address is not a valid email address$/],
     [{ address: 'nonsense' }, /^address is neither a phone number nor a valid email address$/],
@@ -267,8 +274,28 @@ describe('suppressions: the do-not-contact list', () => {
 
   // ---- CSV import ----------------------------------------------------------------------
 
-  async function importCsv(file: string, token = operator.token, status = 200) {
-    return (await t.http().post('/api/suppressions/imports').set(as(token)).attach('file', file).expect(status)).body;
+  /**
+   * Uploads a file and, when it is accepted (202), waits for the worker to finish it and
+   * answers its counts; any other status answers the error body.
+   */
+  async function importCsv(file: string, token = operator.token, status = 202) {
+    const res = await t.http().post('/api/suppressions/imports').set(as(token)).attach('file', file).expect(status);
+    if (status !== 202) return res.body;
+    expect(res.body).toEqual({ id: expect.any(String), status: 'queued' });
+    const view = await waitForImport(res.body.id as string);
+    expect(view).toMatchObject({ id: res.body.id, status: 'completed', failureReason: null, startedAt: expect.any(String), finishedAt: expect.any(String) });
+    // The worker deletes the upload just after it commits.
+    await vi.waitFor(() => expect(readdirSync(uploadDir)).toEqual([]), { timeout: 5000 });
+    const { rowsTotal, inserted, alreadySuppressed, rejected, errors } = view;
+    return { rowsTotal, inserted, alreadySuppressed, rejected, errors };
+  }
+  async function waitForImport(id: string, token = analyst.token) {
+    for (let i = 0; i < 600; i++) {
+      const view = (await t.http().get(`/api/suppressions/imports/${id}`).set(as(token)).expect(200)).body;
+      if (view.status === 'completed' || view.status === 'failed') return view;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`import ${id} did not finish`);
   }
   const importAudits = () =>
     t.ds.query(`SELECT actor_id, details, host(ip) AS ip FROM audit_events WHERE action = 'suppressions.imported' ORDER BY id`) as Promise<
@@ -338,14 +365,19 @@ describe('suppressions: the do-not-contact list', () => {
   it('a wrong header is 400 and keeps nothing, not even the good rows', async () => {
     const before = await totals();
     const res = await importCsv(writeCsv('bad-header', ['channel,addr,reason', `email,${mail('never')},opt_out`]), operator.token, 400);
+    const imports = await count(`SELECT count(*)::int AS n FROM suppression_imports`);
     expect(res).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(res.message).toMatch(/missing column\(s\) address/);
     const dupes = await importCsv(writeCsv('dupe-header', ['channel,address,reason,reason', `email,${mail('never')},opt_out,opt_out`]), operator.token, 400);
     expect(dupes.message).toMatch(/duplicate column\(s\) reason/);
     const empty = await importCsv(writeCsv('empty', []), operator.token, 400);
     expect(empty.message).toMatch(/The file is empty/);
+    const noBreak = await importCsv(writeCsv('no-line-break', ['x'.repeat(200_000)]), operator.token, 400);
+    expect(noBreak.message).toMatch(/first line is longer than 64 KiB/);
     expect(await rowsAt('email', [mail('never')])).toEqual([]);
     expect(await totals()).toEqual(before);
+    // refused before anything was queued
+    expect(await count(`SELECT count(*)::int AS n FROM suppression_imports`)).toBe(imports);
     expect(readdirSync(uploadDir)).toEqual([]);
   });
 
@@ -395,5 +427,111 @@ describe('suppressions: the do-not-contact list', () => {
     const none = await t.http().post('/api/suppressions/imports').set(as(operator.token)).expect(400);
     expect(none.body.message).toMatch(/multipart field named "file"/);
     expect(readdirSync(uploadDir)).toEqual([]);
+  });
+
+  it('an import is a queued job: 202 at once, its row says queued then completed, and unknown ids are 404', async () => {
+    const file = writeCsv('queued', ['channel,address,reason', `email,${mail('queued')},complaint`]);
+    const res = await t.http().post('/api/suppressions/imports').set(as(operator.token)).attach('file', file).expect(202);
+    const row = await t.ds.query(`SELECT requested_by, host(requested_ip) AS ip, file_name FROM suppression_imports WHERE id = $1`, [res.body.id]);
+    expect(row).toEqual([{ requested_by: operator.id, ip: '127.0.0.1', file_name: `queued-${run}.csv` }]);
+    const done = await waitForImport(res.body.id);
+    expect(done).toMatchObject({ status: 'completed', inserted: 1, fileName: `queued-${run}.csv` });
+    expect(JSON.stringify(done)).not.toContain(uploadDir); // the server's path stays on the server
+    expect(await rowsAt('email', [mail('queued')])).toHaveLength(1);
+    for (const id of [randomUUID(), 'nope', '1']) {
+      const missing = await t.http().get(`/api/suppressions/imports/${id}`).set(as(operator.token)).expect(404);
+      expect(missing.body).toMatchObject({ statusCode: 404, message: 'No suppression import with that id' });
+    }
+  });
+
+  // ---- opt-outs: two people to remove ----------------------------------------------------
+
+  const removalAudit = (id: string) => auditFor(id).then((rows) => rows.map((a) => a.action));
+
+  it('an opt-out cannot be deleted by one person: DELETE is 409 saying how, and the database refuses it too', async () => {
+    const address = mail('opted-out');
+    const id = (await t.http().post('/api/suppressions').set(as(operator.token)).send({ channel: 'email', address, reason: 'opt_out' }).expect(201)).body.id as string;
+    const res = await t.http().delete(`/api/suppressions/${id}`).set(as(admin.token)).expect(409);
+    expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
+    expect(res.body.message).toMatch(/opt-out.*two people.*POST \/api\/suppressions\/\d+\/removal-requests/);
+    expect(await rowsAt('email', [address])).toHaveLength(1);
+    expect(await removalAudit(id)).toEqual(['suppression.created']);
+
+    // the rule holds below the API: plain SQL, a rewrite into another reason, a truncate
+    await expect(t.ds.query(`DELETE FROM suppressions WHERE id = $1`, [id])).rejects.toThrow(/can only be removed by two people/);
+    await expect(t.ds.query(`UPDATE suppressions SET reason = 'complaint' WHERE id = $1`, [id])).rejects.toThrow(/cannot be changed/);
+    await expect(t.ds.query(`UPDATE suppressions SET address = 'x' || address WHERE id = $1`, [id])).rejects.toThrow(/cannot be changed/);
+    await expect(t.ds.query(`TRUNCATE suppressions`)).rejects.toThrow(/cannot be truncated/);
+    expect(await rowsAt('email', [address])).toHaveLength(1);
+    // a reason the other way (a bounce becoming an opt-out) is allowed
+    const bounce = (await t.http().post('/api/suppressions').set(as(operator.token)).send({ channel: 'email', address: mail('bounce-to-opt-out'), reason: 'hard_bounce' }).expect(201)).body.id;
+    await t.ds.query(`UPDATE suppressions SET reason = 'opt_out' WHERE id = $1`, [bounce]);
+  });
+
+  it('two-person removal: an admin asks with a reason; the same admin cannot approve; another admin or a supervisor can; all audited', async () => {
+    const address = '07781 450001';
+    const id = (await t.http().post('/api/suppressions').set(as(operator.token)).send({ channel: 'sms', address, reason: 'opt_out' }).expect(201)).body.id as string;
+    const ask = (token: string, body: object) => t.http().post(`/api/suppressions/${id}/removal-requests`).set(as(token)).send(body);
+
+    await ask(supervisor.token, { reason: 'asked by phone to be told again' }).expect(403);
+    await ask(operator.token, { reason: 'x' }).expect(403);
+    expect((await ask(admin.token, {}).expect(400)).body.message).toMatch(/reason is required/);
+    expect((await ask(admin.token, { reason: '   ' }).expect(400)).body.message).toMatch(/reason must say why/);
+    expect((await ask(admin.token, { reason: 'r'.repeat(501) }).expect(400)).body.message).toMatch(/at most 500/);
+    const asked = (await ask(admin.token, { reason: 'victim phoned and asked to hear from us again' }).expect(201)).body;
+    expect(asked).toMatchObject({ suppressionId: id, channel: 'sms', address: '+447781450001', suppressionReason: 'opt_out', status: 'pending', requestedBy: admin.id, decidedBy: null });
+    expect((await ask(admin.token, { reason: 'again' }).expect(409)).body.message).toMatch(new RegExp(`already waiting for approval \\(removal request ${asked.id}\\)`));
+
+    const decide = (token: string, what: 'approve' | 'reject', body: object = {}) =>
+      t.http().post(`/api/suppressions/removal-requests/${asked.id}/${what}`).set(as(token)).send(body);
+    const self = await decide(admin.token, 'approve').expect(409);
+    expect(self.body.message).toMatch(/You asked for this removal: a second person/);
+    await decide(operator.token, 'approve').expect(403);
+    await decide(analyst.token, 'approve').expect(403);
+    expect(await rowsAt('sms', ['+447781450001'])).toHaveLength(1);
+    // and the database will not take one person's approval either
+    await expect(t.ds.query(`UPDATE suppression_removals SET status = 'approved', decided_by = requested_by, decided_at = now() WHERE id = $1`, [asked.id])).rejects.toThrow(
+      /suppression_removals_two_people/,
+    );
+
+    const pending = (await t.http().get('/api/suppressions/removal-requests').query({ status: 'pending' }).set(as(supervisor.token)).expect(200)).body.items;
+    expect(pending.map((r: { id: string }) => r.id)).toContain(asked.id);
+    expect((await t.http().get('/api/suppressions/removal-requests').query({ status: 'done' }).set(as(supervisor.token)).expect(400)).body.message).toMatch(
+      /status must be one of pending, approved, rejected/,
+    );
+
+    const approved = (await decide(supervisor.token, 'approve', { note: 'checked with the victim' }).expect(200)).body;
+    expect(approved).toMatchObject({ id: asked.id, status: 'approved', decidedBy: supervisor.id, decisionNote: 'checked with the victim', address: '+447781450001' });
+    expect(await rowsAt('sms', ['+447781450001'])).toEqual([]);
+    expect(await removalAudit(id)).toEqual(['suppression.created', 'suppression.removal_requested', 'suppression.removal_approved', 'suppression.deleted']);
+    const audits = await auditFor(id);
+    expect(audits[1]).toMatchObject({ actor_id: admin.id, details: { removalId: asked.id, requestReason: 'victim phoned and asked to hear from us again', reason: 'opt_out' } });
+    expect(audits[2]).toMatchObject({ actor_id: supervisor.id, details: { removalId: asked.id, requestedBy: admin.id, note: 'checked with the victim' } });
+    expect((await decide(admin.token, 'approve').expect(409)).body.message).toBe('This removal is already approved');
+    expect((await decide(supervisor.token, 'reject').expect(409)).body.message).toBe('This removal is already approved');
+    await t.http().post('/api/suppressions/removal-requests/999999999/approve').set(as(supervisor.token)).send({}).expect(404);
+    await t.http().post('/api/suppressions/removal-requests/abc/approve').set(as(supervisor.token)).send({}).expect(404);
+  });
+
+  it('a removal can be rejected, or withdrawn by the admin who asked: the opt-out stays', async () => {
+    const address = mail('kept');
+    const id = (await t.http().post('/api/suppressions').set(as(operator.token)).send({ channel: 'email', address, reason: 'opt_out' }).expect(201)).body.id as string;
+    const first = (await t.http().post(`/api/suppressions/${id}/removal-requests`).set(as(admin.token)).send({ reason: 'typo' }).expect(201)).body;
+    await t.http().post(`/api/suppressions/removal-requests/${first.id}/reject`).set(as(admin.token)).send({ note: 'withdrawn' }).expect(200);
+    const second = (await t.http().post(`/api/suppressions/${id}/removal-requests`).set(as(admin.token)).send({ reason: 'again' }).expect(201)).body;
+    const rejected = (await t.http().post(`/api/suppressions/removal-requests/${second.id}/reject`).set(as(supervisor.token)).send({}).expect(200)).body;
+    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: supervisor.id });
+    await t.http().post(`/api/suppressions/removal-requests/${second.id}/approve`).set(as(supervisor.token)).send({}).expect(409);
+    expect(await rowsAt('email', [address])).toHaveLength(1);
+    await expect(t.ds.query(`DELETE FROM suppressions WHERE id = $1`, [id])).rejects.toThrow(/two people/);
+    expect(await removalAudit(id)).toEqual(['suppression.created', 'suppression.removal_requested', 'suppression.removal_rejected', 'suppression.removal_requested', 'suppression.removal_rejected']);
+  });
+
+  it('a suppression that is not an opt-out has no removal request: 409 pointing at DELETE; unknown ids 404', async () => {
+    const id = (await t.http().post('/api/suppressions').set(as(operator.token)).send({ channel: 'email', address: mail('bounced'), reason: 'hard_bounce' }).expect(201)).body.id;
+    const res = await t.http().post(`/api/suppressions/${id}/removal-requests`).set(as(admin.token)).send({ reason: 'x' }).expect(409);
+    expect(res.body.message).toMatch(/not an opt-out.*DELETE \/api\/suppressions\//);
+    await t.http().post('/api/suppressions/999999999/removal-requests').set(as(admin.token)).send({ reason: 'x' }).expect(404);
+    await t.http().post('/api/suppressions/zzz/removal-requests').set(as(admin.token)).send({ reason: 'x' }).expect(404);
   });
 });

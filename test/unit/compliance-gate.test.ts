@@ -152,6 +152,18 @@ describe('decide: rules in order', () => {
     },
   );
 
+  it('blocks a channel the victim opted out of, whatever the address, and leaves the other channel open', () => {
+    const optedOutOfSms = { optedOutChannels: ['sms'] };
+    expect(decide(smsRecipient(optedOutOfSms), RUNNING, MIDDAY, policy())).toEqual({ action: 'block', reason: 'opted_out', detail: 'sms' });
+    // before the suppression: a new number on the opted-out channel is not a way back in
+    const suppressed = smsRecipient({ ...optedOutOfSms, suppressed: { reason: 'hard_bounce' } });
+    expect(decide(suppressed, RUNNING, MIDDAY, policy())).toEqual({ action: 'block', reason: 'opted_out', detail: 'sms' });
+    const email = smsRecipient({ ...optedOutOfSms, channel: 'email', address: 'jane@example.com', phoneType: null });
+    expect(decide(email, RUNNING, MIDDAY, policy())).toEqual({ action: 'send' });
+    expect(decide(smsRecipient({ optedOutChannels: [] }), RUNNING, MIDDAY, policy())).toEqual({ action: 'send' });
+    expect(decide(smsRecipient({ optedOutChannels: null }), RUNNING, MIDDAY, policy())).toEqual({ action: 'send' });
+  });
+
   it('blocks a suppressed address with the suppression reason, before checking the address', () => {
     const recipient = smsRecipient({ suppressed: { reason: 'hard_bounce' }, phoneType: 'fixed_line' });
     expect(decide(recipient, RUNNING, MIDDAY, policy())).toEqual({

@@ -66,4 +66,19 @@ describe('configuration', () => {
     expect(redactUrl('postgres://app:s3cret@db:5432/x')).toBe('postgres://app:***@db:5432/x');
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).toThrow(/app:\*\*\*@db/);
   });
+
+  it('API docs are off in production unless enabled, on elsewhere unless disabled', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(prod).apiDocsEnabled).toBe(false);
+    expect(loadConfig({ ...prod, API_DOCS_ENABLED: 'true' }).apiDocsEnabled).toBe(true);
+    expect(loadConfig({}).apiDocsEnabled).toBe(true);
+    expect(loadConfig({ API_DOCS_ENABLED: 'false' }).apiDocsEnabled).toBe(false);
+    expect(() => loadConfig({ API_DOCS_ENABLED: 'perhaps' })).toThrow(/API_DOCS_ENABLED must be true or false/);
+  });
+
+  it('a metrics token, when given, is long enough to resist guessing', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(16) }).metricsToken).toBe('m'.repeat(16));
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+  });
 });

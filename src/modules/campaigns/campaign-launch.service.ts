@@ -34,6 +34,7 @@ interface Candidate {
   phone_type: PhoneType;
   email: string | null;
   status: string;
+  opted_out_channels: string[];
   reference_code: string;
   institutions: string[];
   priority_score: number;
@@ -311,7 +312,7 @@ export class CampaignLaunchService {
     const channels = ctx.campaign.channels;
     return queryRows<Candidate>(
       m,
-      `SELECT v.id, v.phone_e164, v.phone_type, v.email, v.status, v.reference_code, v.institutions, v.priority_score,
+      `SELECT v.id, v.phone_e164, v.phone_type, v.email, v.status, v.opted_out_channels, v.reference_code, v.institutions, v.priority_score,
               ${channels.includes('sms') ? 'ss.reason' : 'NULL'} AS sms_suppressed,
               ${channels.includes('email') ? 'se.reason' : 'NULL'} AS email_suppressed,
               r.times AS recent
@@ -396,7 +397,7 @@ export function planRecipient(v: Candidate, ctx: PlanContext): PlannedMessage[] 
     if (!address) return { channel, address: null, decision: null };
     const suppressed = channel === 'sms' ? v.sms_suppressed : v.email_suppressed;
     const decision = decide(
-      { channel, address, phoneType: v.phone_type, suppressed: suppressed ? { reason: suppressed } : null, victimStatus: v.status, recentMessageTimes: v.recent ?? [] },
+      { channel, address, phoneType: v.phone_type, suppressed: suppressed ? { reason: suppressed } : null, victimStatus: v.status, optedOutChannels: v.opted_out_channels, recentMessageTimes: v.recent ?? [] },
       { campaignStatus: ctx.status, stage: 'launch' },
       ctx.at,
       ctx.policy,

@@ -76,7 +76,7 @@ export class DeliveryService implements OnApplicationShutdown {
     const attempt = m.attempts;
 
     const d = decide(
-      { channel, address: m.address, phoneType: m.phone_type, suppressed: m.suppressed ? { reason: m.suppressed } : null, victimStatus: m.victim_status, recentMessageTimes: [] },
+      { channel, address: m.address, phoneType: m.phone_type, suppressed: m.suppressed ? { reason: m.suppressed } : null, victimStatus: m.victim_status, optedOutChannels: m.opted_out_channels, recentMessageTimes: [] },
       { campaignStatus: m.campaign_status, stage: 'send' },
       new Date(),
       { sendWindow: m.send_window, frequencyCap: { max: this.config.frequencyCapMax, days: this.config.frequencyCapDays } },

@@ -19,6 +19,7 @@ export interface ClaimedMessage {
   send_window: SendWindow;
   email_html: string | null;
   victim_status: string;
+  opted_out_channels: string[];
   phone_type: PhoneType;
   reference_code: string;
   institutions: string[];
@@ -115,7 +116,7 @@ export class MessagesRepository {
           WHERE m.id = ANY ($1::bigint[]) AND ${fromSql('claim', 'm.status')} AND m.provider_message_id IS NULL
             AND c.id = m.campaign_id AND v.id = m.victim_id
          RETURNING m.id, m.attempts, m.channel, m.address, m.subject, m.body, c.status AS campaign_status, c.send_window, c.email_html,
-                   v.status AS victim_status, v.phone_type, v.reference_code, v.institutions,
+                   v.status AS victim_status, v.opted_out_channels, v.phone_type, v.reference_code, v.institutions,
                    (SELECT s.reason FROM suppressions s WHERE s.channel = m.channel AND s.address = m.address) AS suppressed),
        event AS (INSERT INTO message_events (message_id, status, detail) SELECT id, 'sending', jsonb_build_object('attempt', attempts) FROM claimed)
        SELECT * FROM claimed`,

@@ -10,6 +10,7 @@ export const QUEUE = {
   sms: 'sms',
   email: 'email',
   webhooks: 'webhooks',
+  suppressions: 'suppressions',
 } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
@@ -28,6 +29,7 @@ export interface JobPayloads {
   sms: { send: { messageId: string } };
   email: { send: { messageId: string } };
   webhooks: { deliver: { deliveryId: string } };
+  suppressions: { import: { importId: string } };
 }
 
 export type JobName<Q extends QueueName> = keyof JobPayloads[Q] & string;

@@ -1,10 +1,12 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UploadedFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UploadedFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ALL_STAFF, ClientIp, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal } from '../../common/access.js';
+import { ALL_STAFF, ClientIp, CurrentStaff, OPERATORS_AND_UP, Roles, StaffPrincipal, SUPERVISORS_AND_UP } from '../../common/access.js';
 import { CsvUploadRoute } from '../../common/uploads.js';
-import { CreateSuppressionDto, SuppressionQueryDto } from './suppressions.dto.js';
-import { SuppressionsService } from './suppressions.service.js';
+import { QUEUE } from '../queues/queue-names.js';
+import { QueueProducer } from '../queues/queue-producer.js';
+import { CreateSuppressionDto, DecideRemovalDto, RemovalQueryDto, RequestRemovalDto, SuppressionQueryDto } from './suppressions.dto.js';
+import { SUPPRESSION_IMPORT_JOB_OPTIONS, SuppressionsService } from './suppressions.service.js';
 
 @ApiTags('suppressions')
 @ApiBearerAuth()
@@ -33,11 +35,49 @@ export class SuppressionsController {
     return this.suppressions.list(query, staff);
   }
 
+  /** 204; an opt-out answers 409 with how to ask for its two-person removal. */
   @Delete(':id')
   @HttpCode(204)
   @Roles('admin')
   async remove(@Param('id') id: string, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null): Promise<void> {
     await this.suppressions.remove(id, { staff, ip });
+  }
+
+  /** First of two people: an admin asks for an opt-out to be removed, saying why. */
+  @Post(':id/removal-requests')
+  @Roles('admin')
+  requestRemoval(@Param('id') id: string, @Body() dto: RequestRemovalDto, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.suppressions.requestRemoval(id, dto, { staff, ip });
+  }
+}
+
+/** The second person's side of removing an opt-out: an admin or supervisor other than the requester. */
+@ApiTags('suppressions')
+@ApiBearerAuth()
+@Controller('api/suppressions/removal-requests')
+export class SuppressionRemovalsController {
+  constructor(private readonly suppressions: SuppressionsService) {}
+
+  @Get()
+  @Roles(...SUPERVISORS_AND_UP)
+  list(@Query() query: RemovalQueryDto) {
+    return this.suppressions.listRemovals(query);
+  }
+
+  /** Deletes the opt-out in the same transaction. 409 for the requester's own request. */
+  @Post(':id/approve')
+  @HttpCode(200)
+  @Roles(...SUPERVISORS_AND_UP)
+  approve(@Param('id') id: string, @Body() dto: DecideRemovalDto, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.suppressions.decideRemoval(id, 'approve', dto, { staff, ip });
+  }
+
+  /** Keeps the opt-out; the requester may withdraw their own request this way. */
+  @Post(':id/reject')
+  @HttpCode(200)
+  @Roles(...SUPERVISORS_AND_UP)
+  reject(@Param('id') id: string, @Body() dto: DecideRemovalDto, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
+    return this.suppressions.decideRemoval(id, 'reject', dto, { staff, ip });
   }
 }
 
@@ -45,17 +85,27 @@ export class SuppressionsController {
 @ApiBearerAuth()
 @Controller('api/suppressions/imports')
 export class SuppressionImportsController {
-  constructor(private readonly suppressions: SuppressionsService) {}
+  constructor(
+    private readonly suppressions: SuppressionsService,
+    private readonly producer: QueueProducer,
+  ) {}
 
   /**
-   * Imports a CSV of channel,address,reason[,note] at once (not queued): 200 with counts
-   * and the first 100 rejected lines. A wrong header keeps nothing.
+   * Queues a CSV of channel,address,reason[,note]: 202 {id}; a worker imports it (a
+   * 2 GiB file must not hold an HTTP request). A wrong header is 400 at once and keeps
+   * nothing. Poll GET /api/suppressions/imports/:id for the counts and rejected lines.
    */
-  @HttpCode(200)
   @CsvUploadRoute()
   @Roles(...OPERATORS_AND_UP)
   upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    if (!file) throw new BadRequestException('Send the suppressions CSV as a multipart field named "file"');
-    return this.suppressions.importCsv(file.path, { staff, ip });
+    return this.suppressions.acceptImport(file, { staff, ip }, (id) =>
+      this.producer.add(QUEUE.suppressions, 'import', { importId: id }, SUPPRESSION_IMPORT_JOB_OPTIONS(id)),
+    );
+  }
+
+  @Get(':id')
+  @Roles(...ALL_STAFF)
+  get(@Param('id') id: string) {
+    return this.suppressions.getImport(id);
   }
 }

@@ -4,8 +4,12 @@ import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { SUPPRESSION_CHANNELS, SuppressionChannel } from './suppression-address.js';
 
-/** Every reason a suppression can carry; provider_opt_out is set only by provider webhooks. */
-export const SUPPRESSION_REASONS = ['opt_out', 'hard_bounce', 'do_not_contact', 'complaint', 'provider_opt_out'] as const;
+/**
+ * Every reason a suppression can carry. provider_opt_out is set only by the provider's
+ * answers, unsubscribe by the email link, sms_stop by an SMS reply. The opt-outs among
+ * them (src/common/opt-out.ts) are removed only by two people.
+ */
+export const SUPPRESSION_REASONS = ['opt_out', 'hard_bounce', 'do_not_contact', 'complaint', 'provider_opt_out', 'unsubscribe', 'sms_stop'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 /** The reasons staff may give, by API or CSV import. */
@@ -47,4 +51,29 @@ export class SuppressionQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Exactly this address, in any written form (normalised before matching)' })
   @IsOptional() @MaxLength(320, { message: 'address must be at most 320 characters' }) @IsString({ message: 'address must be text' })
   address?: string;
+}
+
+export class RequestRemovalDto {
+  @ApiProperty({ description: 'Why this opt-out should be removed (the approver reads it)', maxLength: 500 })
+  @IsDefined({ message: 'reason is required: say why the opt-out should be removed' })
+  @MaxLength(500, { message: 'reason must be at most 500 characters' })
+  @IsString({ message: 'reason must be text' })
+  reason!: string;
+}
+
+export class DecideRemovalDto {
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @MaxLength(500, { message: 'note must be at most 500 characters' })
+  @IsString({ message: 'note must be text' })
+  note?: string;
+}
+
+export const REMOVAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
+
+export class RemovalQueryDto {
+  @ApiPropertyOptional({ enum: REMOVAL_STATUSES })
+  @IsOptional()
+  @IsIn(REMOVAL_STATUSES, { message: `status must be one of ${REMOVAL_STATUSES.join(', ')}` })
+  status?: (typeof REMOVAL_STATUSES)[number];
 }

@@ -26,6 +26,7 @@ interface VictimRow {
   account_count: number;
   priority_score: number;
   channels: string[];
+  opted_out_channels: string[];
   notified_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -100,6 +101,8 @@ function view(v: VictimRow, whole: boolean) {
     accountCount: v.account_count,
     priorityScore: v.priority_score,
     channels: v.channels,
+    /** Channels the victim opted out of (unsubscribe, STOP, provider opt-out): never contact them there. */
+    optedOutChannels: v.opted_out_channels,
     notifiedAt: v.notified_at,
     masked: !whole,
   };
