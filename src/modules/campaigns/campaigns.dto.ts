@@ -143,4 +143,8 @@ export class TemplatePreviewDto {
 
   @ApiPropertyOptional() @IsOptional() @MaxLength(200, { message: 'subject must be at most 200 characters' }) @IsString({ message: 'subject must be text' })
   subject?: string;
+
+  @ApiPropertyOptional({ description: 'the HTML part of an email, checked and rendered like the body' }) @IsOptional()
+  @MaxLength(100_000, { message: 'html must be at most 100000 characters' }) @IsString({ message: 'html must be text' })
+  html?: string;
 }

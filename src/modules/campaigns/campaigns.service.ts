@@ -222,7 +222,7 @@ export class CampaignsService {
 
   /** Content rules again at submit and approval: configuration may have changed since the save. */
   private async assertContentOk(c: CampaignRow): Promise<void> {
-    const violations = await this.content.violations(templatesOf(c.channels, c.sms_body, c.email_subject, c.email_body));
+    const violations = await this.content.violations(templatesOf(c.channels, c.sms_body, c.email_subject, c.email_body, c.email_html));
     if (violations.length > 0) throw contentError(violations);
   }
 
@@ -243,7 +243,7 @@ export class CampaignsService {
     if (startAt && startAtChanged && startAt.getTime() < Date.now() - 60_000) problems.push('startAt is in the past; leave it out to start at launch');
     if (problems.length > 0) throw new BadRequestException(problems.join('; '));
 
-    const violations = await this.content.violations(templatesOf(dto.channels, dto.sms?.body ?? null, dto.email?.subject ?? null, dto.email?.body ?? null));
+    const violations = await this.content.violations(templatesOf(dto.channels, dto.sms?.body ?? null, dto.email?.subject ?? null, dto.email?.body ?? null, dto.email?.html ?? null));
     if (violations.length > 0) throw contentError(violations);
     return { ...dto, channelStrategy: dto.channelStrategy ?? 'all', audience: a, sendWindow, startAt };
   }
@@ -256,10 +256,12 @@ function fieldParams(f: Awaited<ReturnType<CampaignsService['validated']>>): unk
   ];
 }
 
-export function templatesOf(channels: Channel[], smsBody: string | null, subject: string | null, emailBody: string | null): TemplateTexts[] {
+export function templatesOf(
+  channels: Channel[], smsBody: string | null, subject: string | null, emailBody: string | null, emailHtml: string | null = null,
+): TemplateTexts[] {
   const out: TemplateTexts[] = [];
   if (channels.includes('sms')) out.push({ channel: 'sms', body: smsBody ?? '' });
-  if (channels.includes('email')) out.push({ channel: 'email', body: emailBody ?? '', subject: subject ?? '' });
+  if (channels.includes('email')) out.push({ channel: 'email', body: emailBody ?? '', subject: subject ?? '', ...(emailHtml !== null ? { html: emailHtml } : {}) });
   return out;
 }
 

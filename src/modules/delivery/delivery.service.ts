@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { decide, PhoneType, SendWindow } from '../../common/compliance-gate.js';
-import { renderTemplate } from '../../common/template.js';
+import { renderHtmlTemplate } from '../../common/template.js';
 import { unsubscribeUrl } from '../../common/unsubscribe.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -114,7 +114,7 @@ export class DeliveryService implements OnApplicationShutdown {
               to: m.address,
               subject: m.subject ?? '',
               text: m.body,
-              html: m.email_html ? renderTemplate(m.email_html, await this.values(m)) : null,
+              html: m.email_html ? renderHtmlTemplate(m.email_html, await this.values(m)) : null,
               unsubscribeUrl: unsubscribeUrl(this.config.publicBaseUrl, id, this.config.jwtSecret),
             });
       providerMessageId = result.providerMessageId;
