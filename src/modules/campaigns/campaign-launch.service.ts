@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { victimFilterSql } from '../victims/victim-filters.js';
+import { assertStoredAudience } from './campaign-audience.js';
 import { CampaignContent } from './campaign-content.js';
 import { CampaignStatus, statusOnStart } from './campaign-state.js';
 import type { Channel } from './campaigns.dto.js';
@@ -248,6 +249,7 @@ export class CampaignLaunchService {
   }
 
   private context(campaign: CampaignRow, status: CampaignStatus): PlanContext {
+    assertStoredAudience(campaign.audience);
     const now = new Date();
     return {
       campaign,

@@ -4,11 +4,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { validateSendWindow, type SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
+import { decodeCursorAs, encodeCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
+import { audienceProblems } from './campaign-audience.js';
 import { CampaignContent, type TemplateTexts } from './campaign-content.js';
 import { actionsFrom, CampaignAction, CampaignStatus, decideMove } from './campaign-state.js';
 import type { AudienceDto, Channel, ChannelStrategy, CreateCampaignDto, UpdateCampaignDto, CampaignListQueryDto } from './campaigns.dto.js';
+import { isUuid } from '../../common/input-rules.js';
 
 export const DEFAULT_SEND_WINDOW: SendWindow = {
   start: '09:00',
@@ -214,7 +216,7 @@ export class CampaignsService {
   }
 
   private async find(runner: DataSource | EntityManager, id: string, lock = ''): Promise<CampaignRow> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundException('No campaign with that id');
+    if (!isUuid(id)) throw new NotFoundException('No campaign with that id');
     const row = await queryOne<CampaignRow>(runner, `SELECT * FROM campaigns WHERE id = $1 ${lock}`, [id]);
     if (!row) throw new NotFoundException('No campaign with that id');
     return row;
@@ -236,6 +238,8 @@ export class CampaignsService {
     const sendWindow = dto.sendWindow ?? DEFAULT_SEND_WINDOW;
     problems.push(...validateSendWindow(sendWindow));
     const a = dto.audience ?? {};
+    // An edit that leaves the audience alone keeps the stored one: it is checked again too.
+    problems.push(...audienceProblems(a));
     if (a.calledAfter && a.calledBefore && Date.parse(a.calledAfter) >= Date.parse(a.calledBefore)) {
       problems.push('audience.calledAfter must be before audience.calledBefore');
     }
@@ -283,9 +287,7 @@ function pastTense(action: string): string {
 
 /** A campaigns cursor: [created_at, id] of the last campaign on the page. */
 function campaignCursor(cursor: string): [string, string] {
-  const [at, id] = decodeCursor(cursor);
-  if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return [at, id];
-  throw invalidCursor();
+  return decodeCursorAs(cursor, ['timestamp', 'uuid']);
 }
 
 export function view(c: CampaignRow) {
