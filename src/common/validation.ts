@@ -25,43 +25,52 @@ export class SafeInputPipe implements PipeTransform {
 }
 
 /**
- * A body sent to a route that reads none is refused: it would be ignored, so the
- * action would run with none of what the caller thought they asked for (and none of
- * the checks the caller may have thought applied). An empty `{}` or `[]` is no body.
+ * A body or a query string sent to a route that reads none is refused: it would be
+ * ignored, so the action would run without what the caller thought they asked for
+ * (and without the checks they may have thought applied). Any body counts, parsed or
+ * not (`text/plain` is not parsed); only an empty JSON object `{}` counts as none,
+ * since clients often send one with a POST.
  */
 @Injectable()
-export class UnexpectedBodyInterceptor implements NestInterceptor {
-  private readonly takesBody = new WeakMap<object, boolean>();
+export class UnexpectedInputInterceptor implements NestInterceptor {
+  private readonly takes = new WeakMap<object, { body: boolean; query: boolean }>();
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') {
-      const body = context.switchToHttp().getRequest<Request>().body as unknown;
-      if (hasContent(body) && !this.handlerTakesBody(context)) {
-        throw new BadRequestException('This route takes no request body; send the request without one');
+      const req = context.switchToHttp().getRequest<Request>();
+      const takes = this.argsOf(context);
+      if (hasBody(req) && !takes.body) throw new BadRequestException('This route takes no request body; send the request without one');
+      if (Object.keys(req.query ?? {}).length > 0 && !takes.query) {
+        throw new BadRequestException('This route takes no query parameters; send the request without a query string');
       }
     }
     return next.handle();
   }
 
-  private handlerTakesBody(context: ExecutionContext): boolean {
+  private argsOf(context: ExecutionContext): { body: boolean; query: boolean } {
     const handler = context.getHandler();
-    let takes = this.takesBody.get(handler);
+    let takes = this.takes.get(handler);
     if (takes === undefined) {
       const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ?? {}) as Record<string, unknown>;
       // Keys are `${paramtype}:${index}`; a handler that reads the raw request decides for itself.
       const types = Object.keys(args).map((k) => Number(k.split(':')[0]));
-      takes = types.includes(RouteParamtypes.BODY) || types.includes(RouteParamtypes.REQUEST);
-      this.takesBody.set(handler, takes);
+      const raw = types.includes(RouteParamtypes.REQUEST);
+      takes = {
+        body: raw || [RouteParamtypes.BODY, RouteParamtypes.FILE, RouteParamtypes.FILES].some((t) => types.includes(t)),
+        query: raw || types.includes(RouteParamtypes.QUERY),
+      };
+      this.takes.set(handler, takes);
     }
     return takes;
   }
 }
 
-function hasContent(body: unknown): boolean {
-  if (body === undefined || body === null) return false;
-  if (Array.isArray(body)) return body.length > 0;
-  if (typeof body === 'object') return Object.keys(body).length > 0;
-  return true;
+function hasBody(req: Request): boolean {
+  const body = req.body as unknown;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return false;
+  if (body !== undefined) return true;
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** `YYYY-MM-DD` or an RFC 3339 date-time with an offset, on a real day (see input-rules.ts). */
