@@ -6,6 +6,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
+import { ACCESS_KEY, type AccessRule } from './access.js';
 import { isDateOrDateTime, isRfc3339DateTime, isUuid, unsafeInputProblem } from './input-rules.js';
 
 /**
@@ -29,16 +30,25 @@ export class SafeInputPipe implements PipeTransform {
  * ignored, so the action would run without what the caller thought they asked for
  * (and without the checks they may have thought applied). Any body counts, parsed or
  * not (`text/plain` is not parsed); only an empty JSON object `{}` counts as none,
- * since clients often send one with a POST.
+ * since clients often send one with a POST. Public routes are left alone: their callers
+ * are mail providers (RFC 8058 one-click sends `List-Unsubscribe=One-Click`), Twilio and
+ * browsers following links with tracking parameters, none of which we control.
  */
+interface Takes {
+  public: boolean;
+  body: boolean;
+  query: boolean;
+}
+
 @Injectable()
 export class UnexpectedInputInterceptor implements NestInterceptor {
-  private readonly takes = new WeakMap<object, { body: boolean; query: boolean }>();
+  private readonly takes = new WeakMap<object, Takes>();
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') {
       const req = context.switchToHttp().getRequest<Request>();
       const takes = this.argsOf(context);
+      if (takes.public) return next.handle();
       if (hasBody(req) && !takes.body) throw new BadRequestException('This route takes no request body; send the request without one');
       if (Object.keys(req.query ?? {}).length > 0 && !takes.query) {
         throw new BadRequestException('This route takes no query parameters; send the request without a query string');
@@ -47,7 +57,7 @@ export class UnexpectedInputInterceptor implements NestInterceptor {
     return next.handle();
   }
 
-  private argsOf(context: ExecutionContext): { body: boolean; query: boolean } {
+  private argsOf(context: ExecutionContext): Takes {
     const handler = context.getHandler();
     let takes = this.takes.get(handler);
     if (takes === undefined) {
@@ -55,7 +65,9 @@ export class UnexpectedInputInterceptor implements NestInterceptor {
       // Keys are `${paramtype}:${index}`; a handler that reads the raw request decides for itself.
       const types = Object.keys(args).map((k) => Number(k.split(':')[0]));
       const raw = types.includes(RouteParamtypes.REQUEST);
+      const rule = (Reflect.getMetadata(ACCESS_KEY, handler) ?? Reflect.getMetadata(ACCESS_KEY, context.getClass())) as AccessRule | undefined;
       takes = {
+        public: rule?.kind === 'public',
         body: raw || [RouteParamtypes.BODY, RouteParamtypes.FILE, RouteParamtypes.FILES].some((t) => types.includes(t)),
         query: raw || types.includes(RouteParamtypes.QUERY),
       };
