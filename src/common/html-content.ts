@@ -89,7 +89,15 @@ function readInto(html: string, parts: HtmlParts, depth: number): void {
       onopentagname(name) {
         tag = name;
       },
-      onattribute(name, value) {
+      onattribute(name, value, quote) {
+        // Escaping keeps a filled-in value inside quotes; without them a space in it
+        // starts a new attribute (`alt=((institution))` with "x onerror=…").
+        if (quote === null && value.includes('((')) {
+          parts.banned.push({
+            what: `unquoted ${name} on <${tag}>`,
+            message: `The HTML part has a placeholder in an unquoted attribute (${name} on <${tag}>). Put the value in double quotes: ${name}="…".`,
+          });
+        }
         readAttribute(tag, name, value, parts);
       },
       ontext(data) {

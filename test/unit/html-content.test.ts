@@ -35,6 +35,7 @@ const ALLOWED: ReadonlyArray<[string, string]> = [
   ['a promise never to ask for a PIN', '<p>We will <strong>never</strong> ask for your PIN or password.</p>'],
   ['an email address in text', '<p>Write to fraud@example.com if you prefer.</p>'],
   ['a known placeholder in an attribute', '<img src="cid:crest" alt="Reference ((reference))">'],
+  ['a known placeholder in single quotes', "<a href='((report_url))' title='((institution))'>report</a>"],
   ['a plain comment', '<!-- layout table --><table><tr><td>x</td></tr></table>'],
   ['a meta tag without refresh', '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'],
 ];
@@ -97,6 +98,7 @@ const REFUSED: ReadonlyArray<[string, string, ViolationRule[]]> = [
   ['an IP address', '<a href="https://0x7f000001/">x</a>', ['link_not_allowed']],
   ['a ping', '<a href="https://www.police.uk/" ping="https://evil.example/p">x</a>', ['link_not_allowed']],
   ['CSS @import url()', '<style>@import url(//evil.example/x.css);</style>', ['link_not_allowed']],
+  ['a placeholder in an unquoted attribute', '<img src="cid:x" alt=((institution))>', ['html_not_allowed']],
   ['javascript: URL', '<a href="javascript:alert(1)">x</a>', ['html_not_allowed']],
   ['javascript: in mixed case with a tab', '<a href="JaVa&Tab;ScRiPt:alert(1)">x</a>', ['html_not_allowed']],
   ['javascript: with leading spaces', '<a href="   javascript:alert(1)">x</a>', ['html_not_allowed']],
