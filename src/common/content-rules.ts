@@ -29,6 +29,7 @@
  */
 import { domainToASCII } from 'node:url';
 
+import { readHtml, type HtmlUrl } from './html-content.js';
 import { analyseSms, SMS_LIMITS, type SmsAnalysis } from './sms-segments.js';
 import { KNOWN_PLACEHOLDERS, longestRendering, REFERENCE_MAX_LENGTH, unknownPlaceholders } from './template.js';
 
@@ -41,7 +42,8 @@ export type ViolationRule =
   | 'link_not_allowed'
   | 'asks_for_secret'
   | 'sender_not_named'
-  | 'too_many_segments';
+  | 'too_many_segments'
+  | 'html_not_allowed';
 
 export interface Violation {
   rule: ViolationRule;
@@ -52,6 +54,8 @@ export interface ContentInput {
   channel: ContentChannel;
   body: string;
   subject?: string;
+  /** The HTML part of an email, sent alongside the text: checked like it (see checkHtml). */
+  html?: string;
 }
 
 export interface ContentPolicy {
@@ -75,6 +79,7 @@ export function checkContent(input: ContentInput, policy: ContentPolicy): Violat
   if (input.channel === 'sms') {
     violations.push(...senderNotNamed(input.body, policy.orgName), ...tooManySegments(input.body, policy));
   }
+  if (input.channel === 'email' && input.html !== undefined && input.html.trim() !== '') violations.push(...checkHtml(input.html, policy));
   return violations;
 }
 
@@ -416,4 +421,73 @@ function isGenuineRequest(words: readonly Word[], k: number): boolean {
 
 function isNegation(word: string): boolean {
   return NEGATIONS.has(word) || word.endsWith("n't");
+}
+
+// ---------------------------------------------------------------- HTML
+
+/**
+ * The HTML part under the rules of the text: its placeholders (anywhere in the
+ * source, since all of it is rendered), what it shows (links, requests for secrets)
+ * and every address it can send a reader to or load, plus what no warning email may
+ * carry. Each message says it is about the HTML part and, for a URL, where it is.
+ */
+export function checkHtml(html: string, policy: ContentPolicy): Violation[] {
+  const parts = readHtml(html);
+  const inHtml = (v: Violation): Violation => ({ ...v, message: `In the HTML part: ${v.message}` });
+  const shown = parts.texts.join('\n');
+  const violations: Violation[] = [
+    ...unknownPlaceholderViolations(html).map(inHtml),
+    ...parts.banned.map((b) => ({ rule: 'html_not_allowed' as const, message: b.message })),
+    ...parts.urls.flatMap((u) => htmlUrlViolation(u, policy)),
+    ...linkViolations(shown, policy).map(inHtml),
+    ...secretRequestViolations(shown).map(inHtml),
+  ];
+  const seen = new Set<string>();
+  return violations.filter((v) => !seen.has(v.message) && seen.add(v.message));
+}
+
+const RELATIVE_BASE = 'https://relative.invalid/';
+const SCRIPT_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:']);
+/** Not web links: a mailbox, a phone number, an image attached to the email itself. */
+const NON_WEB_SCHEMES = new Set(['mailto:', 'tel:', 'cid:']);
+
+function htmlUrlViolation(u: HtmlUrl, policy: ContentPolicy): Violation[] {
+  // Placeholders are filled as at send time (the institution as a plain word), so
+  // `((report_url))` passes and `https://((institution)).com` does not.
+  const raw = longestRendering(u.url, { reportUrl: policy.reportUrl, institutionNames: ['institution'] }).trim();
+  if (raw === '' || raw.startsWith('#')) return [];
+  const url = parseUrl(raw);
+  const shown = u.url.length > 200 ? `${u.url.slice(0, 200)}…` : u.url;
+  if (url === null) {
+    return [{ rule: 'link_not_allowed', message: `The HTML part has the address "${shown}" (in ${u.where}), which cannot be read as a web address. Remove it or write a full https:// address.` }];
+  }
+  if (SCRIPT_SCHEMES.has(url.protocol)) {
+    return [{ rule: 'html_not_allowed', message: `The HTML part has a ${url.protocol} URL (in ${u.where}). A warning email must not carry scripts or embedded content: remove it.` }];
+  }
+  if (NON_WEB_SCHEMES.has(url.protocol)) return [];
+  const allowed = policy.allowedLinkDomains;
+  const instead = allowed.length === 0 ? 'No links are allowed: remove it.' : `Link only to ${allowed.join(', ')} or their subdomains.`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return [{ rule: 'link_not_allowed', message: `The HTML part has the address "${shown}" (in ${u.where}), which uses the ${url.protocol} scheme. ${instead}` }];
+  }
+  if (url.hostname === new URL(RELATIVE_BASE).hostname) {
+    return [{ rule: 'link_not_allowed', message: `The HTML part has the relative address "${shown}" (in ${u.where}); an email has no site for it to be relative to. Write the full https:// address. ${instead}` }];
+  }
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (host === hostOf(policy.reportUrl) || isAllowedHost(host, allowed)) return [];
+  return [{ rule: 'link_not_allowed', message: `The HTML part links to "${shown}" (in ${u.where}), which goes to ${host}, not an allowed domain. ${instead}` }];
+}
+
+// Absolute first: with no base, `https:evil.example` is https://evil.example/ (as a
+// mail client reads it); only what is not absolute is resolved against a stand-in base.
+function parseUrl(raw: string): URL | null {
+  try {
+    return new URL(raw);
+  } catch {
+    try {
+      return new URL(raw, RELATIVE_BASE);
+    } catch {
+      return null;
+    }
+  }
 }

@@ -87,6 +87,20 @@ export function renderTemplate(body: string, values: Readonly<Record<string, str
   return body.replace(PLACEHOLDER, (_raw, name: string) => lookup.get(normaliseName(name)) ?? '');
 }
 
+/**
+ * Fills the HTML part of an email. Values are HTML-escaped: an institution's name or a
+ * reference is text, and must never become markup or end an attribute early.
+ */
+export function renderHtmlTemplate(html: string, values: Readonly<Record<string, string>>): string {
+  return renderTemplate(html, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, escapeHtml(v)])));
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
 export interface WorstCaseValues {
   /** The URL ((report_url)) renders as; see reportUrlFor. */
   reportUrl: string;

@@ -144,7 +144,7 @@ describe('suppressions: the do-not-contact list', () => {
     [{ channel: 'sms', address: '', reason: 'opt_out' }, /^address is empty$/],
     [{ channel: 'email', address: 'not-an-email', reason: 'opt_out' }, /^address is not a valid email address$/],
     [{ channel: 'email', address: 'jane@example', reason: 'opt_out' }, /^address is not a valid email address$/],
-    [{ channel: 'email', address: 'ja\u0000ne@example.com', reason: 'opt_out' }, /^address is not a valid email address$/],
+    [{ channel: 'email', address: 'ja\u0000ne@example.com', reason: 'opt_out' }, /^address contains a NUL character/],
     [{ channel: 'email', address: `${'a'.repeat(320)}@example.com`, reason: 'opt_out' }, /^address must be at most 320 characters$/],
     [{ channel: 'sms', address: 7723456780, reason: 'opt_out' }, /^address must be text$/],
     [{ channel: 'sms', reason: 'opt_out' }, /^address is required$/],

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { checkContent, type ContentPolicy, type Violation } from '../../common/content-rules.js';
 import { analyseSms, type SmsAnalysis } from '../../common/sms-segments.js';
-import { longestRendering, renderTemplate, reportUrlFor, unknownPlaceholders } from '../../common/template.js';
+import { longestRendering, renderHtmlTemplate, renderTemplate, reportUrlFor, unknownPlaceholders } from '../../common/template.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import type { Channel } from './campaigns.dto.js';
@@ -16,6 +16,8 @@ export interface TemplateTexts {
   channel: Channel;
   body: string;
   subject?: string;
+  /** The HTML part of an email, checked like the text. */
+  html?: string;
 }
 
 export interface ChannelViolation extends Violation {
@@ -55,7 +57,7 @@ export class CampaignContent {
 
   /** POST /api/templates/preview. An unknown placeholder is a 400; other rules are listed. */
   async preview(t: TemplateTexts) {
-    const unknown = [...unknownPlaceholders(t.body), ...unknownPlaceholders(t.subject ?? '')];
+    const unknown = [...new Set([...unknownPlaceholders(t.body), ...unknownPlaceholders(t.subject ?? ''), ...unknownPlaceholders(t.html ?? '')])];
     if (unknown.length > 0) {
       throw new BadRequestException(
         `Unknown placeholder(s) ${unknown.map((n) => `((${n}))`).join(', ')}; the known ones are ((reference)), ((report_url)) and ((institution))`,
@@ -64,7 +66,11 @@ export class CampaignContent {
     const policy = await this.policy();
     const names = await this.institutionNames();
     const sample = { reference: SAMPLE_REFERENCE, report_url: this.reportUrl, institution: names[0] ?? FALLBACK_INSTITUTION };
-    const rendered = { subject: t.subject === undefined ? undefined : renderTemplate(t.subject, sample), body: renderTemplate(t.body, sample) };
+    const rendered = {
+      subject: t.subject === undefined ? undefined : renderTemplate(t.subject, sample),
+      body: renderTemplate(t.body, sample),
+      ...(t.channel === 'email' && t.html !== undefined ? { html: renderHtmlTemplate(t.html, sample) } : {}),
+    };
     const violations = checkContent(t, policy);
     if (t.channel === 'email') {
       return { channel: t.channel, rendered, characters: rendered.body.length, violations };

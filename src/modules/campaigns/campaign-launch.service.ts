@@ -13,6 +13,7 @@ import { MessagesRepository } from '../delivery/messages.repository.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { victimFilterSql } from '../victims/victim-filters.js';
+import { assertStoredAudience } from './campaign-audience.js';
 import { CampaignContent } from './campaign-content.js';
 import { CampaignStatus, statusOnStart } from './campaign-state.js';
 import type { Channel } from '../../common/channel.js';
@@ -255,6 +256,7 @@ export class CampaignLaunchService {
   }
 
   private context(campaign: CampaignRow, status: CampaignStatus): PlanContext {
+    assertStoredAudience(campaign.audience);
     const now = new Date();
     return {
       campaign,

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString,
+  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString,
   Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { WEEKDAYS, type Weekday } from '../../common/compliance-gate.js';
-import { VICTIM_STATUSES, type VictimStatus } from '../victims/victims.dto.js';
+import { IsDateTime } from '../../common/validation.js';
+import { CalledDateRule, MinLongestCallSecondsRule, VICTIM_STATUSES, type VictimStatus } from '../victims/victims.dto.js';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from './campaign-state.js';
 
 export const CHANNELS = ['sms', 'email'] as const;
@@ -15,8 +16,7 @@ export type ChannelStrategy = (typeof CHANNEL_STRATEGIES)[number];
 
 /** Who the campaign is for: the victim filters, plus a cooling-off period and a cap. */
 export class AudienceDto {
-  @ApiPropertyOptional() @IsOptional() @IsInt({ message: 'audience.minLongestCallSeconds must be a whole number' })
-  @Min(0, { message: 'audience.minLongestCallSeconds must be 0 or more' })
+  @ApiPropertyOptional() @MinLongestCallSecondsRule('audience.minLongestCallSeconds')
   minLongestCallSeconds?: number;
 
   @ApiPropertyOptional({ description: 'institution code, e.g. barclays' }) @IsOptional() @IsString()
@@ -30,10 +30,10 @@ export class AudienceDto {
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS, { message: 'audience.channel must be sms or email' })
   channel?: Channel;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'audience.calledAfter must be an ISO 8601 date' })
+  @ApiPropertyOptional() @CalledDateRule('audience.calledAfter')
   calledAfter?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }, { message: 'audience.calledBefore must be an ISO 8601 date' })
+  @ApiPropertyOptional() @CalledDateRule('audience.calledBefore')
   calledBefore?: string;
 
   @ApiPropertyOptional({ description: 'leave out victims sent any message within this many days' })
@@ -114,8 +114,8 @@ export class CreateCampaignDto {
   @IsOptional() @IsObject({ message: 'sendWindow must be an object' }) @ValidateNested() @Type(() => SendWindowDto)
   sendWindow?: SendWindowDto;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; not before this time' }) @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'startAt must be an ISO 8601 date and time' })
+  @ApiPropertyOptional({ description: 'RFC 3339 date-time with an offset; not before this time' }) @IsOptional()
+  @IsDateTime({ message: 'startAt must be an ISO 8601 date and time with an offset, such as 2025-03-01T09:00:00Z, on a day that exists' })
   startAt?: string;
 }
 
@@ -143,4 +143,8 @@ export class TemplatePreviewDto {
 
   @ApiPropertyOptional() @IsOptional() @MaxLength(200, { message: 'subject must be at most 200 characters' }) @IsString({ message: 'subject must be text' })
   subject?: string;
+
+  @ApiPropertyOptional({ description: 'the HTML part of an email, checked and rendered like the body' }) @IsOptional()
+  @MaxLength(100_000, { message: 'html must be at most 100000 characters' }) @IsString({ message: 'html must be text' })
+  html?: string;
 }

@@ -4,12 +4,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { validateSendWindow, type SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
+import { decodeCursorAs, encodeCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MessagesRepository } from '../delivery/messages.repository.js';
+import { audienceProblems } from './campaign-audience.js';
 import { CampaignContent, type TemplateTexts } from './campaign-content.js';
 import { actionsFrom, CampaignAction, CampaignStatus, decideMove } from './campaign-state.js';
 import type { AudienceDto, Channel, ChannelStrategy, CreateCampaignDto, UpdateCampaignDto, CampaignListQueryDto } from './campaigns.dto.js';
+import { isUuid } from '../../common/input-rules.js';
 
 export const DEFAULT_SEND_WINDOW: SendWindow = {
   start: '09:00',
@@ -204,7 +206,7 @@ export class CampaignsService {
   }
 
   private async find(runner: DataSource | EntityManager, id: string, lock = ''): Promise<CampaignRow> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundException('No campaign with that id');
+    if (!isUuid(id)) throw new NotFoundException('No campaign with that id');
     const row = await queryOne<CampaignRow>(runner, `SELECT * FROM campaigns WHERE id = $1 ${lock}`, [id]);
     if (!row) throw new NotFoundException('No campaign with that id');
     return row;
@@ -212,7 +214,7 @@ export class CampaignsService {
 
   /** Content rules again at submit and approval: configuration may have changed since the save. */
   private async assertContentOk(c: CampaignRow): Promise<void> {
-    const violations = await this.content.violations(templatesOf(c.channels, c.sms_body, c.email_subject, c.email_body));
+    const violations = await this.content.violations(templatesOf(c.channels, c.sms_body, c.email_subject, c.email_body, c.email_html));
     if (violations.length > 0) throw contentError(violations);
   }
 
@@ -226,6 +228,8 @@ export class CampaignsService {
     const sendWindow = dto.sendWindow ?? DEFAULT_SEND_WINDOW;
     problems.push(...validateSendWindow(sendWindow));
     const a = dto.audience ?? {};
+    // An edit that leaves the audience alone keeps the stored one: it is checked again too.
+    problems.push(...audienceProblems(a));
     if (a.calledAfter && a.calledBefore && Date.parse(a.calledAfter) >= Date.parse(a.calledBefore)) {
       problems.push('audience.calledAfter must be before audience.calledBefore');
     }
@@ -233,7 +237,7 @@ export class CampaignsService {
     if (startAt && startAtChanged && startAt.getTime() < Date.now() - 60_000) problems.push('startAt is in the past; leave it out to start at launch');
     if (problems.length > 0) throw new BadRequestException(problems.join('; '));
 
-    const violations = await this.content.violations(templatesOf(dto.channels, dto.sms?.body ?? null, dto.email?.subject ?? null, dto.email?.body ?? null));
+    const violations = await this.content.violations(templatesOf(dto.channels, dto.sms?.body ?? null, dto.email?.subject ?? null, dto.email?.body ?? null, dto.email?.html ?? null));
     if (violations.length > 0) throw contentError(violations);
     return { ...dto, channelStrategy: dto.channelStrategy ?? 'all', audience: a, sendWindow, startAt };
   }
@@ -246,10 +250,12 @@ function fieldParams(f: Awaited<ReturnType<CampaignsService['validated']>>): unk
   ];
 }
 
-export function templatesOf(channels: Channel[], smsBody: string | null, subject: string | null, emailBody: string | null): TemplateTexts[] {
+export function templatesOf(
+  channels: Channel[], smsBody: string | null, subject: string | null, emailBody: string | null, emailHtml: string | null = null,
+): TemplateTexts[] {
   const out: TemplateTexts[] = [];
   if (channels.includes('sms')) out.push({ channel: 'sms', body: smsBody ?? '' });
-  if (channels.includes('email')) out.push({ channel: 'email', body: emailBody ?? '', subject: subject ?? '' });
+  if (channels.includes('email')) out.push({ channel: 'email', body: emailBody ?? '', subject: subject ?? '', ...(emailHtml !== null ? { html: emailHtml } : {}) });
   return out;
 }
 
@@ -271,9 +277,7 @@ function pastTense(action: string): string {
 
 /** A campaigns cursor: [created_at, id] of the last campaign on the page. */
 function campaignCursor(cursor: string): [string, string] {
-  const [at, id] = decodeCursor(cursor);
-  if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return [at, id];
-  throw invalidCursor();
+  return decodeCursorAs(cursor, ['timestamp', 'uuid']);
 }
 
 export function view(c: CampaignRow) {

@@ -3,7 +3,7 @@ import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import { Batcher } from '../../common/batcher.js';
 import type { Channel } from '../../common/channel.js';
 import { decide } from '../../common/compliance-gate.js';
-import { renderTemplate } from '../../common/template.js';
+import { renderHtmlTemplate } from '../../common/template.js';
 import { unsubscribeUrl } from '../../common/unsubscribe.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -117,7 +117,7 @@ export class DeliveryService implements OnApplicationShutdown {
       to: m.address,
       subject: m.subject ?? '',
       text: m.body,
-      html: m.email_html ? renderTemplate(m.email_html, values) : null,
+      html: m.email_html ? renderHtmlTemplate(m.email_html, values) : null,
       unsubscribeUrl: unsubscribeUrl(this.config.publicBaseUrl, m.id, this.config.jwtSecret),
     });
   }

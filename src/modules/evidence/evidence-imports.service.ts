@@ -14,6 +14,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { Actor, AuditService } from '../audit/audit.service.js';
+import { isUuid } from '../../common/input-rules.js';
 
 export type ImportKind = 'calls' | 'contacts';
 export type ImportStatus = 'queued' | 'running' | 'completed' | 'failed' | 'duplicate';
@@ -118,7 +119,7 @@ export class EvidenceImportsService {
   }
 
   async get(id: string): Promise<ImportView> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundException('No import with that id');
+    if (!isUuid(id)) throw new NotFoundException('No import with that id');
     const r = await queryOne<Record<string, unknown>>(this.ds, `SELECT * FROM evidence_imports WHERE id = $1`, [id]);
     if (!r) throw new NotFoundException('No import with that id');
     return toView(r);

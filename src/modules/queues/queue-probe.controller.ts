@@ -5,6 +5,7 @@ import { CurrentStaff, Roles, StaffPrincipal } from '../../common/access.js';
 import { AuditService } from '../audit/audit.service.js';
 import { QUEUE } from './queue-names.js';
 import { QueueProducer } from './queue-producer.js';
+import { isUuid } from '../../common/input-rules.js';
 
 /**
  * Admins check that workers are consuming: a probe job goes through Redis to whichever
@@ -32,7 +33,7 @@ export class QueueProbeController {
   @Get(':id')
   @Roles('admin')
   async get(@Param('id') id: string) {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFoundException('No such probe');
+    if (!isUuid(id)) throw new NotFoundException('No such probe');
     const job = await this.producer.queue(QUEUE.maintenance).getJob(`probe-${id}`);
     if (!job) throw new NotFoundException('No such probe');
     const result: unknown = job.returnvalue ?? null;

@@ -7,7 +7,7 @@ import type { StaffPrincipal } from '../../common/access.js';
 import { CsvSplitter, mapHeader } from '../../common/csv-records.js';
 import { canApproveRemoval, isOptOutReason, OptOutReason } from '../../common/opt-out.js';
 import { maskEmail, maskPhone } from '../../common/pii.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
+import { decodeCursorAs, encodeCursor } from '../../common/paging.js';
 import { queryOne, queryRows } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
 import { normaliseSuppressionAddress, SuppressionChannel } from './suppression-address.js';
@@ -541,9 +541,8 @@ function view(r: SuppressionRow, whole: boolean) {
 
 /** A suppressions cursor: the id of the last suppression on the page. */
 function suppressionCursor(cursor: string): string {
-  const [id] = decodeCursor(cursor);
-  if (typeof id === 'string' && /^[1-9]\d{0,17}$/.test(id)) return id;
-  throw invalidCursor();
+  const [id] = decodeCursorAs(cursor, ['id8']);
+  return id;
 }
 
 function isSuppressionId(id: string): boolean {

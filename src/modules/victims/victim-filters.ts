@@ -1,6 +1,6 @@
 /** The victim filters staff use to list victims and to choose a campaign's audience. */
 export interface VictimFilters {
-  minLongestCallSeconds?: number;
+  minLongestCallSeconds?: number | null;
   institution?: string;
   status?: string;
   channel?: 'sms' | 'email';
@@ -14,7 +14,8 @@ export interface VictimFilters {
  */
 export function victimFilterSql(f: VictimFilters, params: unknown[], v = 'victims'): string[] {
   const where: string[] = [];
-  if (f.minLongestCallSeconds !== undefined) where.push(`${v}.longest_call_seconds >= $${params.push(f.minLongestCallSeconds)}`);
+  // null is "no filter", as the DTOs read it (IsOptional): `>= NULL` would match nobody.
+  if (f.minLongestCallSeconds !== undefined && f.minLongestCallSeconds !== null) where.push(`${v}.longest_call_seconds >= $${params.push(f.minLongestCallSeconds)}`);
   if (f.institution) where.push(`${v}.institutions @> ARRAY[$${params.push(f.institution)}]::text[]`);
   if (f.status) where.push(`${v}.status = $${params.push(f.status)}`);
   if (f.channel) where.push(`${v}.channels @> ARRAY[$${params.push(f.channel)}]::text[]`);

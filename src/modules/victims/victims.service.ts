@@ -4,10 +4,11 @@ import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
 import { maskEmail, maskPhone } from '../../common/pii.js';
 import { queryOne, queryRows } from '../../database/sql.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
+import { decodeCursorAs, encodeCursor } from '../../common/paging.js';
 import { AuditService } from '../audit/audit.service.js';
 import { victimFilterSql } from './victim-filters.js';
 import { VictimQueryDto } from './victims.dto.js';
+import { isUuid } from '../../common/input-rules.js';
 
 interface VictimRow {
   id: string;
@@ -72,7 +73,7 @@ export class VictimsService {
   }
 
   async get(id: string, staff: StaffPrincipal) {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundException('No victim with that id');
+    if (!isUuid(id)) throw new NotFoundException('No victim with that id');
     const v = await queryOne<VictimRow>(this.ds, `SELECT * FROM victims WHERE id = $1`, [id]);
     if (!v) throw new NotFoundException('No victim with that id');
     const whole = staff.role !== 'analyst';
@@ -118,7 +119,6 @@ function initials(name: string): string {
 
 /** A victims cursor: [priority_score, id] of the last victim on the page. */
 function victimCursor(cursor: string): { score: number; id: string } {
-  const [score, id] = decodeCursor(cursor);
-  if (typeof score === 'number' && Number.isInteger(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { score, id };
-  throw invalidCursor();
+  const [score, id] = decodeCursorAs(cursor, ['int4', 'uuid']);
+  return { score, id };
 }
