@@ -121,22 +121,22 @@ describe('staff login', () => {
     const user = await t.staff('analyst');
     const disabled = await t.staff('analyst');
     await t.ds.query(`UPDATE staff_users SET disabled = true WHERE id = $1`, [disabled.id]);
-    const time = async (email: string, password: string) => {
-      const samples: number[] = [];
-      for (let i = 0; i < 5; i++) {
+    const cases = { wrong: [user.email, 'wrong-password'], unknown: [NOBODY(), 'wrong-password'], off: [disabled.email, TEST_PASSWORD] };
+    const samples: Record<string, number[]> = { wrong: [], unknown: [], off: [] };
+    // Taken in turn, so that a slow moment of a busy machine falls on all three alike.
+    for (let i = 0; i < 11; i++) {
+      for (const [kind, [email, password]] of Object.entries(cases)) {
         const start = performance.now();
         await login(t, email, password, address()).expect(401);
-        samples.push(performance.now() - start);
+        samples[kind].push(performance.now() - start);
       }
-      return samples.sort((a, b) => a - b)[2];
-    };
-    const wrong = await time(user.email, 'wrong-password');
-    const unknown = await time(NOBODY(), 'wrong-password');
-    const off = await time(disabled.email, TEST_PASSWORD);
+    }
+    // The fastest of each is the least disturbed by whatever else the machine is doing.
+    const [wrong, unknown, off] = [Math.min(...samples.wrong), Math.min(...samples.unknown), Math.min(...samples.off)];
     // An argon2 check is tens of milliseconds: skipping it anywhere shows as a factor, not noise.
     for (const other of [unknown, off]) {
-      expect(other / wrong).toBeGreaterThan(0.5);
-      expect(other / wrong).toBeLessThan(2);
+      expect(other / wrong).toBeGreaterThan(0.6);
+      expect(other / wrong).toBeLessThan(1.67);
     }
   });
 
