@@ -26,7 +26,7 @@ describe('users API', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await t.http().get('/api/users').query(cursor ? { limit: 1, cursor } : { limit: 1 }).set('authorization', `Bearer ${admin.token}`).expect(200);
+      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.http().get('/api/users').query(cursor ? { limit: 1, cursor } : { limit: 1 }).set('authorization', `Bearer ${admin.token}`).expect(200);
       expect(res.body.items.length).toBeLessThanOrEqual(1);
       for (const u of res.body.items) {
         expect(seen.has(u.id)).toBe(false);
