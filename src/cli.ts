@@ -7,7 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BankCreateCommand } from './cli/bank-create.command.js';
 import { CliError } from './cli/cli-error.js';
 import { UserCreateCommand } from './cli/user-create.command.js';
-import { UserDisableCommand, UserEnableCommand, UserSetPasswordCommand, UserSetRoleCommand } from './cli/user-admin.command.js';
+import { UserDisableCommand, UserEnableCommand, UserSetPasswordCommand, UserSetRoleCommand, UserUnlockCommand } from './cli/user-admin.command.js';
 import { DatasetGenerateCommand } from './cli/dataset-generate.command.js';
 import { DemoCommand } from './cli/demo.command.js';
 import { ContactsImportCommand, EvidenceImportCommand } from './cli/evidence-import.command.js';
@@ -31,6 +31,7 @@ const COMMANDS = [
   UserEnableCommand,
   UserSetRoleCommand,
   UserSetPasswordCommand,
+  UserUnlockCommand,
   BankCreateCommand,
   DatasetGenerateCommand,
   EvidenceImportCommand,

@@ -61,3 +61,13 @@ export class UserSetPasswordCommand extends ByEmail {
     printJson(await this.auth.setPassword(o.email, await readPassword(undefined), CLI_ACTOR));
   }
 }
+
+@Command({ name: 'user:unlock', description: 'Lift the login locks on an email, from every address' })
+export class UserUnlockCommand extends ByEmail {
+  constructor(private readonly auth: AuthService) {
+    super();
+  }
+  async run(_args: string[], o: { email: string }): Promise<void> {
+    printJson(await this.auth.unlock(o.email, CLI_ACTOR));
+  }
+}

@@ -43,6 +43,7 @@ describe('CLI', () => {
   };
   const fromEnv = `cli-env-${tag()}@test.police.uk`;
   const fromFlag = `cli-flag-${tag()}@test.police.uk`;
+  const lockedOut = `cli-locked-${tag()}@test.police.uk`;
   const managed = { disable: `cli-off-${tag()}@test.police.uk`, role: `cli-role2-${tag()}@test.police.uk`, password: `cli-pw-${tag()}@test.police.uk` };
   const bankName = `CLI Bank ${tag()}`;
   const insecureBank = `CLI Insecure ${tag()}`;
@@ -53,7 +54,11 @@ describe('CLI', () => {
     for (const address of Object.values(managed)) {
       await t.app.get(AuthService).createUser({ email: address, password, role: 'supervisor' }, { type: 'system', id: 'test' });
     }
+    await t.app.get(AuthService).createUser({ email: lockedOut, password, role: 'operator' }, { type: 'system', id: 'test' });
+    for (let i = 0; i < 5; i++) await t.http().post('/api/auth/login').send({ email: lockedOut, password: 'wrong-password' }).expect(401);
+    await t.http().post('/api/auth/login').send({ email: lockedOut, password }).expect(429);
     r = await runAll({
+      unlock: [['user:unlock', '--email', lockedOut], { QUEUE_PREFIX: t.config.queuePrefix }],
       good: [['user:create', '--email', email, '--role', 'operator', '--name', 'CLI User'], {}, `${password}\n`],
       fromEnv: [['user:create', '--email', fromEnv, '--role', 'analyst'], { OUTREACH_PASSWORD: password }],
       fromFlag: [['user:create', '--email', fromFlag, '--password', password, '--role', 'analyst']],
@@ -128,6 +133,13 @@ describe('CLI', () => {
     expect(rows).toHaveLength(3);
     expect(r.disableUnknown.code).toBe(1);
     expect(r.disableUnknown.stderr).toMatch(/No staff user has the email cli-nobody-/);
+  });
+
+  it('user:unlock lifts the login lock on an email, audited', async () => {
+    expect(r.unlock.code, r.unlock.stderr).toBe(0);
+    await t.http().post('/api/auth/login').send({ email: lockedOut, password }).expect(200);
+    const rows = await t.ds.query(`SELECT actor_id, details FROM audit_events WHERE action = 'auth.account_unlocked' AND details->>'email' = $1`, [lockedOut]);
+    expect(rows).toEqual([{ actor_id: 'cli', details: { email: lockedOut } }]);
   });
 
   it('bad input exits non-zero with one clear line naming the problem, and writes no user', async () => {

@@ -103,6 +103,15 @@ export class AuthService {
     this.access.invalidate(userId);
   }
 
+  /** Lifts every login lock on this email (any address, and the account-wide one). */
+  async unlock(emailInput: string, by: Actor): Promise<{ email: string }> {
+    const email = normaliseEmail(emailInput);
+    const user = await this.users.findForLogin(email);
+    await this.lockout.clear(email);
+    await this.audit.record({ actor: by, action: 'auth.account_unlocked', subjectType: 'staff_user', subjectId: user?.id ?? null, details: { email } });
+    return { email };
+  }
+
   /** Sets a new password and ends the user's tokens. */
   async setPassword(emailInput: string, password: string, by: Actor): Promise<{ id: string; email: string }> {
     const email = normaliseEmail(emailInput);

@@ -53,6 +53,12 @@ export class LoginLockout {
     await this.store.remember('login-known', `${email}\n${address(ip)}`, KNOWN_ADDRESS_MS);
   }
 
+  /** Ends every lock on this email, from every address (`user:unlock`). */
+  async clear(email: string): Promise<void> {
+    await this.store.resetAll(`${pairName(email)}:`);
+    await this.store.reset('login-account', email);
+  }
+
   private known(email: string, ip: string | null): Promise<boolean> {
     return this.store.remembers('login-known', `${email}\n${address(ip)}`);
   }

@@ -80,6 +80,15 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
     await this.redis.del(`${k}:h`, `${k}:b`);
   }
 
+  /** Forgets every counter whose name starts with `namePrefix` (all addresses of one email). */
+  async resetAll(namePrefix: string): Promise<number> {
+    let removed = 0;
+    for await (const keys of this.redis.scanStream({ match: `${this.prefix}:${namePrefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length) removed += await this.redis.del(...keys);
+    }
+    return removed;
+  }
+
   /** Remembers a fact about `tracker` for `ttlMs` (a client address that logged in before). */
   async remember(name: string, tracker: string, ttlMs: number): Promise<void> {
     await this.redis.set(`${this.key(name, tracker)}:m`, '1', 'PX', ttlMs);
