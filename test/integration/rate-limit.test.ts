@@ -106,6 +106,26 @@ describe('rate limits: global, public and webhook limits are separate', () => {
   });
 });
 
+describe('while Redis cannot be reached', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ APP_ROLE: 'api', REDIS_URL: 'redis://127.0.0.1:6390', RATE_LIMIT_GLOBAL_PER_IP: '8' });
+  });
+  afterAll(() => t?.close());
+
+  it('staff can still log in, and the lockout and the limits hold in the process', async () => {
+    const user = await t.staff('operator');
+    const from = address();
+    for (let i = 0; i < 5; i++) {
+      expect((await t.http().post('/api/auth/login').set('x-forwarded-for', from).send({ email: user.email, password: 'nope' })).status).toBe(401);
+    }
+    expect((await t.http().post('/api/auth/login').set('x-forwarded-for', from).send({ email: user.email, password: 'nope' })).status).toBe(429);
+    const other = address();
+    for (let i = 0; i < 8; i++) expect((await t.http().get('/api/campaigns').set('x-forwarded-for', other)).status).toBe(401);
+    expectTooMany(await t.http().get('/api/campaigns').set('x-forwarded-for', other), 60);
+  });
+});
+
 describe('the Redis store', () => {
   let t: TestApp;
   beforeAll(async () => {

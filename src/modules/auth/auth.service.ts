@@ -147,7 +147,7 @@ export class AuthService {
     });
   }
 
-  /** Login needs the lockout's counters; without Redis it refuses rather than guess unlimited. */
+  /** Login needs the lockout's counters (per process while Redis is away); should they fail, it refuses rather than allow unlimited guesses. */
   private async guarded<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

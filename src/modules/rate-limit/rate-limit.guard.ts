@@ -14,9 +14,9 @@ export function isWebhook(path: string): boolean {
 
 /**
  * @nestjs/throttler's guard with the house rules: every 429 has the standard body and a
- * plain `Retry-After` (the library names it `Retry-After-<throttler>`), and when Redis
- * cannot be reached requests are let through: a Redis outage must not also take the
- * API down. The login lockout does not fail open (AuthService).
+ * plain `Retry-After` (the library names it `Retry-After-<throttler>`). While Redis is
+ * away the store counts per process; should the store itself fail, the request passes
+ * (logged) rather than turn a limiter fault into an outage.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {

@@ -54,30 +54,42 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
   private readonly redis: ScriptedRedis;
   private readonly prefix: string;
 
+  /** Used while Redis cannot be reached: the same rules, per process. */
+  private readonly local = new LocalCounters();
+  private redisDown = false;
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.prefix = `${config.queuePrefix}:rl`;
-    // A command that cannot reach Redis fails within a second instead of holding the request.
-    this.redis = new Redis({ ...redisOptions(config.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000 }) as ScriptedRedis;
+    // No offline queue: while Redis is away a command fails at once and the local
+    // counters answer, rather than every request waiting for a reconnect.
+    this.redis = new Redis({ ...redisOptions(config.redisUrl), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 }) as ScriptedRedis;
     this.redis.defineCommand('rateLimitHit', { numberOfKeys: 2, lua: HIT_SCRIPT });
-    this.redis.on('error', (err: Error) => this.logger.warn(`Redis (rate limits): ${err.message}`));
+    this.redis.on('error', () => undefined); // reported once per outage by onRedis()
   }
 
   /** Counts one hit of `tracker` under `name`; the key is blocked once `threshold` hits fall in one window. */
   async hit(name: string, tracker: string, windowMs: number, threshold: number, blockMs: number): Promise<HitResult> {
     const k = this.key(name, tracker);
-    const [hits, ttl, blocked, just] = await this.redis.rateLimitHit(`${k}:h`, `${k}:b`, windowMs, threshold, blockMs);
-    return { hits, windowMs: ttl, blockedMs: blocked, justBlocked: just === 1 };
+    return this.onRedis(
+      async () => {
+        const [hits, ttl, blocked, just] = await this.redis.rateLimitHit(`${k}:h`, `${k}:b`, windowMs, threshold, blockMs);
+        return { hits, windowMs: ttl, blockedMs: blocked, justBlocked: just === 1 };
+      },
+      () => this.local.hit(k, windowMs, threshold, blockMs),
+    );
   }
 
   /** How long `tracker` stays blocked under `name`, in ms (0: not blocked); counts nothing. */
   async blockedFor(name: string, tracker: string): Promise<number> {
-    return Math.max(0, await this.redis.pttl(`${this.key(name, tracker)}:b`));
+    const k = this.key(name, tracker);
+    return this.onRedis(async () => Math.max(0, await this.redis.pttl(`${k}:b`)), () => this.local.blockedFor(k));
   }
 
   /** Forgets the hits and any block of `tracker` under `name`. */
   async reset(name: string, tracker: string): Promise<void> {
     const k = this.key(name, tracker);
-    await this.redis.del(`${k}:h`, `${k}:b`);
+    this.local.reset(k);
+    await this.onRedis(async () => void (await this.redis.del(`${k}:h`, `${k}:b`)), () => undefined);
   }
 
   /** Forgets every counter whose name starts with `namePrefix` (all addresses of one email). */
@@ -91,11 +103,13 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
 
   /** Remembers a fact about `tracker` for `ttlMs` (a client address that logged in before). */
   async remember(name: string, tracker: string, ttlMs: number): Promise<void> {
-    await this.redis.set(`${this.key(name, tracker)}:m`, '1', 'PX', ttlMs);
+    const k = this.key(name, tracker);
+    await this.onRedis(async () => void (await this.redis.set(`${k}:m`, '1', 'PX', ttlMs)), () => this.local.remember(k, ttlMs));
   }
 
   async remembers(name: string, tracker: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.key(name, tracker)}:m`)) === 1;
+    const k = this.key(name, tracker);
+    return this.onRedis(async () => (await this.redis.exists(`${k}:m`)) === 1, () => this.local.remembers(k));
   }
 
   /** @nestjs/throttler's storage: `limit` requests pass in each window, the next one is blocked. */
@@ -109,11 +123,83 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
     };
   }
 
+  /**
+   * Limits that hold per process while Redis is away are better than none (unlimited
+   * password guesses) and better than refusing everyone (staff locked out in an incident).
+   */
+  private async onRedis<T>(shared: () => Promise<T>, local: () => T): Promise<T> {
+    if (this.redis.status === 'ready') {
+      try {
+        const result = await shared();
+        if (this.redisDown) this.logger.warn('Redis is back: rate limits are shared by every process again');
+        this.redisDown = false;
+        return result;
+      } catch (err) {
+        this.noteDown((err as Error).message);
+      }
+    } else {
+      this.noteDown(`connection ${this.redis.status}`);
+    }
+    return local();
+  }
+
+  private noteDown(why: string): void {
+    if (!this.redisDown) this.logger.warn(`Redis cannot be reached (${why}): rate limits and login locks hold per process until it is back`);
+    this.redisDown = true;
+  }
+
   private key(name: string, tracker: string): string {
     return `${this.prefix}:${name}:{${createHash('sha256').update(tracker).digest('base64url').slice(0, 32)}}`;
   }
 
   onModuleDestroy(): void {
     this.redis.disconnect();
+  }
+}
+
+/** The Lua script's rules in memory, for one process. */
+class LocalCounters {
+  private readonly hits = new Map<string, { n: number; until: number }>();
+  private readonly until = new Map<string, number>(); // blocks and remembered facts: key -> expiry
+
+  hit(k: string, windowMs: number, threshold: number, blockMs: number): HitResult {
+    const now = Date.now();
+    const blocked = this.blockedFor(k);
+    if (blocked > 0) return { hits: threshold, windowMs: 0, blockedMs: blocked, justBlocked: false };
+    this.sweep(now);
+    let h = this.hits.get(k);
+    if (!h || h.until <= now) h = { n: 0, until: now + windowMs };
+    h.n++;
+    if (h.n >= threshold) {
+      this.hits.delete(k);
+      this.until.set(`${k}:b`, now + blockMs);
+      return { hits: h.n, windowMs: h.until - now, blockedMs: blockMs, justBlocked: true };
+    }
+    this.hits.set(k, h);
+    return { hits: h.n, windowMs: h.until - now, blockedMs: 0, justBlocked: false };
+  }
+
+  blockedFor(k: string): number {
+    return Math.max(0, (this.until.get(`${k}:b`) ?? 0) - Date.now());
+  }
+
+  reset(k: string): void {
+    this.hits.delete(k);
+    this.until.delete(`${k}:b`);
+  }
+
+  remember(k: string, ttlMs: number): void {
+    this.until.set(`${k}:m`, Date.now() + ttlMs);
+  }
+
+  remembers(k: string): boolean {
+    return (this.until.get(`${k}:m`) ?? 0) > Date.now();
+  }
+
+  // An outage under a flood must not grow memory without end.
+  private sweep(now: number): void {
+    if (this.hits.size + this.until.size < 100_000) return;
+    for (const [k, h] of this.hits) if (h.until <= now) this.hits.delete(k);
+    for (const [k, t] of this.until) if (t <= now) this.until.delete(k);
   }
 }
