@@ -44,7 +44,7 @@ describe('CLI', () => {
   const fromEnv = `cli-env-${tag()}@test.police.uk`;
   const fromFlag = `cli-flag-${tag()}@test.police.uk`;
   const lockedOut = `cli-locked-${tag()}@test.police.uk`;
-  const managed = { disable: `cli-off-${tag()}@test.police.uk`, role: `cli-role2-${tag()}@test.police.uk`, password: `cli-pw-${tag()}@test.police.uk` };
+  const managed = { disable: `cli-off-${tag()}@test.police.uk`, role: `cli-role2-${tag()}@test.police.uk`, password: `cli-pw-${tag()}@test.police.uk`, enable: `cli-on-${tag()}@test.police.uk` };
   const bankName = `CLI Bank ${tag()}`;
   const insecureBank = `CLI Insecure ${tag()}`;
 
@@ -54,6 +54,7 @@ describe('CLI', () => {
     for (const address of Object.values(managed)) {
       await t.app.get(AuthService).createUser({ email: address, password, role: 'supervisor' }, { type: 'system', id: 'test' });
     }
+    await t.ds.query(`UPDATE staff_users SET disabled = true WHERE email = $1`, [managed.enable]);
     await t.app.get(AuthService).createUser({ email: lockedOut, password, role: 'operator' }, { type: 'system', id: 'test' });
     for (let i = 0; i < 5; i++) await t.http().post('/api/auth/login').send({ email: lockedOut, password: 'wrong-password' }).expect(401);
     await t.http().post('/api/auth/login').send({ email: lockedOut, password }).expect(429);
@@ -66,6 +67,7 @@ describe('CLI', () => {
       disable: [['user:disable', '--email', managed.disable.toUpperCase()]],
       setRole: [['user:set-role', '--email', managed.role, '--role', 'analyst']],
       setPassword: [['user:set-password', '--email', managed.password], {}, 'a-new-cli-password\n'],
+      enable: [['user:enable', '--email', managed.enable]],
       disableUnknown: [['user:disable', '--email', `cli-nobody-${tag()}@test.police.uk`]],
       badEmail: [['user:create', '--email', 'not-an-email', '--role', 'operator'], { OUTREACH_PASSWORD: password }],
       shortPassword: [['user:create', '--email', refused.shortPassword, '--role', 'operator'], {}, 'short\n'],
@@ -111,7 +113,9 @@ describe('CLI', () => {
   });
 
   it('user:disable, user:set-role and user:set-password change the user, end their tokens and are audited as the CLI', async () => {
-    for (const res of [r.disable, r.setRole, r.setPassword]) expect(res.code, res.stderr).toBe(0);
+    for (const res of [r.disable, r.setRole, r.setPassword, r.enable]) expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(r.enable.stdout)).toMatchObject({ email: managed.enable, disabled: false });
+    await t.http().post('/api/auth/login').send({ email: managed.enable, password }).expect(200);
     expect(JSON.parse(r.disable.stdout)).toMatchObject({ email: managed.disable, disabled: true });
     expect(JSON.parse(r.setRole.stdout)).toMatchObject({ email: managed.role, role: 'analyst' });
     await t.http().post('/api/auth/login').send({ email: managed.disable, password }).expect(401);
@@ -128,9 +132,10 @@ describe('CLI', () => {
         { email: managed.disable, action: 'user.updated', actor_type: 'system', actor_id: 'cli', token_version: 1, details: { before: { role: 'supervisor', disabled: false }, after: { role: 'supervisor', disabled: true } } },
         { email: managed.role, action: 'user.updated', actor_type: 'system', actor_id: 'cli', token_version: 1, details: { before: { role: 'supervisor', disabled: false }, after: { role: 'analyst', disabled: false } } },
         { email: managed.password, action: 'user.password_changed', actor_type: 'system', actor_id: 'cli', token_version: 1, details: {} },
+        { email: managed.enable, action: 'user.updated', actor_type: 'system', actor_id: 'cli', token_version: 1, details: { before: { role: 'supervisor', disabled: true }, after: { role: 'supervisor', disabled: false } } },
       ]),
     );
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     expect(r.disableUnknown.code).toBe(1);
     expect(r.disableUnknown.stderr).toMatch(/No staff user has the email cli-nobody-/);
   });
