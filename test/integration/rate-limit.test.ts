@@ -1,8 +1,18 @@
+import { Controller, Get } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
 import { Redis } from 'ioredis';
+import { Public } from '../../src/common/access.js';
+import { PublicRateLimit } from '../../src/common/rate-limit.js';
+import { HttpErrorFilter } from '../../src/common/http-exception.filter.js';
+import { AppConfigModule } from '../../src/config/config.module.js';
+import { RateLimitGuard } from '../../src/modules/rate-limit/rate-limit.guard.js';
+import { RateLimitStoreModule, RateLimitThrottlerModule } from '../../src/modules/rate-limit/rate-limit.module.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRateLimitStore } from '../../src/modules/rate-limit/redis-rate-limit.store.js';
-import { startTestApp, TestApp } from '../support/test-app.js';
+import { startTestApp, TestApp, testConfig } from '../support/test-app.js';
 import { TEST_REDIS_URL } from '../support/test-db.js';
 
 let nextAddress = 1;
@@ -123,6 +133,45 @@ describe('while Redis cannot be reached', () => {
     const other = address();
     for (let i = 0; i < 8; i++) expect((await t.http().get('/api/campaigns').set('x-forwarded-for', other)).status).toBe(401);
     expectTooMany(await t.http().get('/api/campaigns').set('x-forwarded-for', other), 60);
+  });
+});
+
+describe('a public route with a limit of its own', () => {
+  @Controller('probe')
+  class ProbeController {
+    @Get('strict')
+    @Public()
+    @PublicRateLimit(2, 30)
+    strict() {
+      return { ok: true };
+    }
+
+    @Get('default')
+    @Public()
+    loose() {
+      return { ok: true };
+    }
+  }
+
+  it('@PublicRateLimit(limit, seconds) replaces RATE_LIMIT_PUBLIC_PER_IP for that route only', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppConfigModule.forRoot(testConfig({ RATE_LIMIT_PUBLIC_PER_IP: '5' })), RateLimitStoreModule, RateLimitThrottlerModule],
+      controllers: [ProbeController],
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    app.useGlobalFilters(new HttpErrorFilter());
+    await app.init();
+    try {
+      const http = () => request(app.getHttpServer());
+      await http().get('/probe/strict').expect(200);
+      await http().get('/probe/strict').expect(200);
+      expectTooMany(await http().get('/probe/strict'), 30);
+      for (let i = 0; i < 5; i++) await http().get('/probe/default').expect(200);
+      expectTooMany(await http().get('/probe/default'), 60);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
@@ -49,7 +49,7 @@ type ScriptedRedis = Redis & {
  * Trackers (addresses, emails) are hashed: no personal data in Redis key names.
  */
 @Injectable()
-export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
+export class RedisRateLimitStore implements ThrottlerStorage, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RedisRateLimitStore.name);
   private readonly redis: ScriptedRedis;
   private readonly prefix: string;
@@ -65,6 +65,24 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleDestroy {
     this.redis = new Redis({ ...redisOptions(config.redisUrl), enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 }) as ScriptedRedis;
     this.redis.defineCommand('rateLimitHit', { numberOfKeys: 2, lua: HIT_SCRIPT });
     this.redis.on('error', () => undefined); // reported once per outage by onRedis()
+  }
+
+  /**
+   * Waits (up to a second) for the connection, so that the first requests after start are
+   * not counted in memory while the next ones go to Redis.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      timer.unref();
+      this.redis.once('ready', done);
+    });
   }
 
   /** Counts one hit of `tracker` under `name`; the key is blocked once `threshold` hits fall in one window. */
