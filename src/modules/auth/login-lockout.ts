@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -69,7 +70,8 @@ function pairName(email: string): string {
   return `login-pair:${createHash('sha256').update(email).digest('hex').slice(0, 16)}`;
 }
 
+// An IPv6 client holds a whole /64, so the lock covers it, as the throttler's limits do.
 function address(ip: string | null): string {
   if (!ip) return 'unknown';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return normalizeIp(ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 }

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { refuseStaffChange } from '../../common/staff-change.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
 import { Actor, AuditService } from '../audit/audit.service.js';
 import { normaliseEmail } from './auth.service.js';
@@ -49,13 +50,14 @@ export class UsersService {
       if (!target) throw new NotFoundException(`No staff user has the id ${id}`);
       const after = { role: change.role ?? target.role, disabled: change.disabled ?? target.disabled };
       if (after.role === target.role && after.disabled === target.disabled) return target;
-      const stillAdmin = after.role === 'admin' && !after.disabled;
-      if (activeAdmins.includes(target.id) && !stillAdmin && activeAdmins.length === 1) {
-        throw new ConflictException('This is the last active admin: make another user an admin first');
-      }
-      if (by.type === 'staff' && by.id === target.id) {
-        throw new ConflictException('You cannot disable or change the role of your own account; ask another admin');
-      }
+      const refusal = refuseStaffChange({
+        targetId: target.id,
+        before: target,
+        after,
+        activeAdminIds: activeAdmins,
+        actorId: by.type === 'staff' ? (by.id ?? null) : null,
+      });
+      if (refusal) throw new ConflictException(refusal);
       const row = await this.users.update(m, target.id, after);
       await this.audit.record(
         {
