@@ -7,6 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BankCreateCommand } from './cli/bank-create.command.js';
 import { CliError } from './cli/cli-error.js';
 import { UserCreateCommand } from './cli/user-create.command.js';
+import { UserDisableCommand, UserEnableCommand, UserSetPasswordCommand, UserSetRoleCommand, UserUnlockCommand } from './cli/user-admin.command.js';
 import { DatasetGenerateCommand } from './cli/dataset-generate.command.js';
 import { DemoCommand } from './cli/demo.command.js';
 import { ContactsImportCommand, EvidenceImportCommand } from './cli/evidence-import.command.js';
@@ -26,6 +27,11 @@ import { InputError } from './modules/auth/auth.service.js';
 
 const COMMANDS = [
   UserCreateCommand,
+  UserDisableCommand,
+  UserEnableCommand,
+  UserSetRoleCommand,
+  UserSetPasswordCommand,
+  UserUnlockCommand,
   BankCreateCommand,
   DatasetGenerateCommand,
   EvidenceImportCommand,

@@ -19,6 +19,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (status >= 500) this.logger.error({ err: { name: err?.name, message: err?.message, stack: err?.stack } }, 'request failed');
     }
     if (res.headersSent) return;
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
     // Explicitly: a route's @Header('Content-Type') (the metrics' text/plain) is already
     // set when the error is thrown, and res.json keeps a type that is set.
     res.status(status).type('application/json').json(body);

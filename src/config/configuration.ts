@@ -63,6 +63,22 @@ export interface AppConfig {
   apiDocsEnabled: boolean;
   /** Bearer token /metrics asks for; without one /metrics is open outside production and off in it. */
   metricsToken?: string;
+  /** Staff tokens: required `iss` and `aud` claims. */
+  jwtIssuer: string;
+  jwtAudience: string;
+  /** How long the guard may trust what it read of a user's role, `disabled` and token version. */
+  accessCacheMs: number;
+  /** Failed logins per email across all client addresses that stop unfamiliar addresses, within loginAccountWindowMinutes. */
+  loginAccountMaxFailures: number;
+  loginAccountWindowMinutes: number;
+  /** Requests per client address per window (Redis, shared by every api process). */
+  rateLimit: {
+    windowSeconds: number;
+    globalPerIp: number;
+    publicPerIp: number;
+    loginPerIp: number;
+    webhookPerIp: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -234,6 +250,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // The API map is a gift to an attacker and of no use to a victim: opt in for production.
     apiDocsEnabled: r.bool('API_DOCS_ENABLED', !production),
     metricsToken: r.optional('METRICS_TOKEN'),
+    jwtIssuer: r.str('JWT_ISSUER', 'outreach'),
+    jwtAudience: r.str('JWT_AUDIENCE', 'outreach-staff'),
+    accessCacheMs: r.int('ACCESS_CACHE_MS', 30_000, 0, 30_000),
+    loginAccountMaxFailures: r.int('LOGIN_ACCOUNT_MAX_FAILURES', 50, 1, 100_000),
+    loginAccountWindowMinutes: r.int('LOGIN_ACCOUNT_WINDOW_MINUTES', 60, 1, 24 * 60),
+    rateLimit: {
+      windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+      globalPerIp: r.int('RATE_LIMIT_GLOBAL_PER_IP', 1200, 1, 100_000_000),
+      publicPerIp: r.int('RATE_LIMIT_PUBLIC_PER_IP', 60, 1, 100_000_000),
+      loginPerIp: r.int('RATE_LIMIT_LOGIN_PER_IP', 30, 1, 100_000_000),
+      // Twilio posts every callback of every campaign from a handful of addresses.
+      webhookPerIp: r.int('RATE_LIMIT_WEBHOOK_PER_IP', 600_000, 1, 100_000_000),
+    },
   };
 
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {

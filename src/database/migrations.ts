@@ -3,6 +3,7 @@ import { EvidenceAndVictims1764240000000 } from '../../migrations/1764240000000-
 import { Campaigns1764250000000 } from '../../migrations/1764250000000-campaigns.js';
 import { Delivery1764260000000 } from '../../migrations/1764260000000-delivery.js';
 import { MessageState1764270000000 } from '../../migrations/1764270000000-message-state.js';
+import { Auth1764271000000 } from '../../migrations/1764271000000-auth.js';
 import { Optout1764272000000 } from '../../migrations/1764272000000-optout.js';
 
 /** Every migration, listed as classes so they run from source (tests) and from dist alike. */
@@ -12,5 +13,6 @@ export const MIGRATIONS = [
   Campaigns1764250000000,
   Delivery1764260000000,
   MessageState1764270000000,
+  Auth1764271000000,
   Optout1764272000000,
 ];

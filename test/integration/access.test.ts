@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, AccessRule } from '../../src/common/access.js';
 import { STAFF_ROLES, StaffRole } from '../../src/modules/auth/staff-user.entity.js';
-import { startTestApp, TestApp } from '../support/test-app.js';
+import { startTestApp, TestApp, TEST_PASSWORD } from '../support/test-app.js';
 import { listRoutes } from '../support/routes.js';
 
 /**
@@ -55,17 +55,22 @@ const ACCESS: Record<string, 'public' | 'bank' | StaffRole[]> = {
   'GET /unsubscribe/:token': 'public',
   'POST /unsubscribe/:token': 'public',
   'GET /assets/*path': 'public',
+  'POST /api/auth/logout': ['admin', 'supervisor', 'operator', 'analyst'],
+  'GET /api/users': ['admin'],
+  'PATCH /api/users/:id': ['admin'],
 };
 
 describe('access control on every route', () => {
   let t: TestApp;
   let tokens: Record<StaffRole, string>;
+  let emails: Record<StaffRole, string>;
   let bankKey: string;
 
   beforeAll(async () => {
     t = await startTestApp();
     tokens = {} as Record<StaffRole, string>;
-    for (const role of STAFF_ROLES) tokens[role] = (await t.staff(role)).token;
+    emails = {} as Record<StaffRole, string>;
+    for (const role of STAFF_ROLES) ({ token: tokens[role], email: emails[role] } = await t.staff(role));
     bankKey = (await t.bank()).apiKey;
   });
   afterAll(() => t.close());
@@ -111,6 +116,11 @@ describe('access control on every route', () => {
         const res = await call().set('authorization', `Bearer ${tokens[role]}`);
         if (allowed) expect([401, 403]).not.toContain(res.status);
         else expect(res.status).toBe(403);
+        // Logging out ends the token the other routes use.
+        if (route === 'POST /api/auth/logout') {
+          const login = await t.http().post('/api/auth/login').send({ email: emails[role], password: TEST_PASSWORD }).expect(200);
+          tokens[role] = login.body.accessToken as string;
+        }
       });
     }
     it(`${route}: a bank key is not a staff token`, async () => {

@@ -6,12 +6,13 @@ export const ROOT = path.resolve(__dirname, '../..');
 const NODE_ARGS = ['-r', './src/register.cjs'];
 
 /** Runs the CLI as a user would (`npm run cli -- …`), returning its exit code and output. */
-export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000) {
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, input?: string) {
   const child = spawn(process.execPath, [...NODE_ARGS, 'src/cli.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

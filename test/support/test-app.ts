@@ -22,6 +22,11 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     // The reconciler acts on every campaign in the database, which test files share:
     // off unless a test (on a database of its own) turns it on.
     RECONCILE_INTERVAL_MS: '3600000',
+    // Test files log in many users and call many routes from 127.0.0.1; the real
+    // defaults are tested in test/integration/rate-limit.test.ts.
+    RATE_LIMIT_GLOBAL_PER_IP: '1000000',
+    RATE_LIMIT_PUBLIC_PER_IP: '1000000',
+    RATE_LIMIT_LOGIN_PER_IP: '1000000',
     ...env,
   });
 }

@@ -1,23 +1,36 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { ACCESS_KEY, AccessRule, AuthedRequest } from '../../common/access.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
 import { BankAuthService } from './bank-auth.service.js';
-import type { StaffRole } from './staff-user.entity.js';
+import { StaffAccessCache } from './staff-access.cache.js';
 
-interface StaffClaims {
+/** What a staff token says: who, and which of their token versions it belongs to. */
+export interface StaffClaims {
   sub: string;
-  email: string;
-  role: StaffRole;
+  tv: number;
+  exp: number;
 }
 
-/** Global guard: deny by default; each route's @Public/@Roles/@BankApi decides. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENDED = 'The access token is no longer valid (logged out, or the account changed); log in again';
+
+/**
+ * Global guard: deny by default; each route's @Public/@Roles/@BankApi decides. A staff
+ * token proves who is calling and nothing more: role, `disabled` and the token version
+ * are read live (StaffAccessCache), so withdrawing access takes effect within
+ * ACCESS_CACHE_MS everywhere and at once on the process that made the change.
+ */
 @Injectable()
 export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly jwt: JwtService,
     private readonly banks: BankAuthService,
+    private readonly access: StaffAccessCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -37,17 +50,32 @@ export class AccessGuard implements CanActivate {
       return true;
     }
 
-    let claims: StaffClaims;
-    try {
-      claims = await this.jwt.verifyAsync<StaffClaims>(token);
-    } catch {
-      throw new UnauthorizedException('The access token is invalid or has expired; log in again');
-    }
-    req.principal = { kind: 'staff', userId: claims.sub, email: claims.email, role: claims.role };
-    if (!rule.roles.includes(claims.role)) {
+    const claims = await this.verify(token);
+    const staff = await this.access.get(claims.sub);
+    if (!staff || staff.disabled || staff.tokenVersion !== claims.tv) throw new UnauthorizedException(ENDED);
+    req.principal = { kind: 'staff', userId: staff.id, email: staff.email, role: staff.role };
+    if (!rule.roles.includes(staff.role)) {
       throw new ForbiddenException(`This action needs one of these roles: ${rule.roles.join(', ')}`);
     }
     return true;
+  }
+
+  private async verify(token: string): Promise<StaffClaims> {
+    let claims: Partial<Record<keyof StaffClaims, unknown>>;
+    try {
+      claims = await this.jwt.verifyAsync(token, {
+        algorithms: ['HS256'],
+        issuer: this.config.jwtIssuer,
+        audience: this.config.jwtAudience,
+      });
+    } catch {
+      throw new UnauthorizedException('The access token is invalid or has expired; log in again');
+    }
+    // jsonwebtoken accepts a token without `exp` as one that never expires.
+    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !UUID.test(claims.sub) || !Number.isInteger(claims.tv)) {
+      throw new UnauthorizedException('The access token is invalid or has expired; log in again');
+    }
+    return claims as StaffClaims;
   }
 }
 

@@ -8,25 +8,45 @@ import { AuthController } from './auth.controller.js';
 import { BankProfileController } from './bank-profile.controller.js';
 import { AuthService } from './auth.service.js';
 import { BankAuthService } from './bank-auth.service.js';
+import { LoginLockout } from './login-lockout.js';
+import { StaffAccessCache } from './staff-access.cache.js';
+import { StaffUsersRepository } from './staff-users.repository.js';
+import { UsersController } from './users.controller.js';
+import { UsersService } from './users.service.js';
+import { RateLimitStoreModule, RateLimitThrottlerModule } from '../rate-limit/rate-limit.module.js';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard.js';
 
 const jwt = JwtModule.registerAsync({
   inject: [APP_CONFIG],
-  useFactory: (config: AppConfig) => ({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
+  useFactory: (config: AppConfig) => ({
+    secret: config.jwtSecret,
+    signOptions: { algorithm: 'HS256', issuer: config.jwtIssuer, audience: config.jwtAudience },
+    verifyOptions: { algorithms: ['HS256'], issuer: config.jwtIssuer, audience: config.jwtAudience },
+  }),
 });
 
 /** Users, banks and their credentials; used by the CLI as well as the api. */
 @Global()
 @Module({
-  imports: [jwt],
-  providers: [AuthService, BankAuthService],
-  exports: [AuthService, BankAuthService, jwt],
+  imports: [jwt, RateLimitStoreModule],
+  providers: [AuthService, BankAuthService, StaffUsersRepository, StaffAccessCache, LoginLockout, UsersService],
+  exports: [AuthService, BankAuthService, StaffAccessCache, UsersService, jwt],
 })
 export class AuthModule {}
 
-/** The global deny-by-default guard: every role that serves HTTP mounts it. */
-@Module({ providers: [{ provide: APP_GUARD, useClass: AccessGuard }] })
+/**
+ * The global guards every role that serves HTTP mounts: rate limits first (so floods of
+ * bad tokens are limited too), then deny-by-default access.
+ */
+@Module({
+  imports: [RateLimitThrottlerModule],
+  providers: [
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+})
 export class AccessGuardModule {}
 
-/** The api role's routes: staff login and the bank's own profile. */
-@Module({ controllers: [AuthController, BankProfileController] })
+/** The api role's routes: staff login and logout, user administration, the bank's own profile. */
+@Module({ controllers: [AuthController, UsersController, BankProfileController] })
 export class AuthApiModule {}

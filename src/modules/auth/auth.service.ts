@@ -1,15 +1,18 @@
-import { ConflictException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, HttpException, Inject, Injectable, NotFoundException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { queryOne } from '../../database/sql.js';
+import { TooManyRequestsError } from '../../common/rate-limit.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { Actor, AuditService } from '../audit/audit.service.js';
 import { BankAuthService } from './bank-auth.service.js';
+import { LoginLockout } from './login-lockout.js';
+import { StaffAccessCache } from './staff-access.cache.js';
 import { STAFF_ROLES, StaffRole } from './staff-user.entity.js';
+import { StaffUsersRepository } from './staff-users.repository.js';
 
 // A hash of a random password, verified when the email is unknown so that a bad email
 // and a bad password take the same time.
@@ -33,6 +36,14 @@ export interface CreatedBank {
 
 export class InputError extends Error {}
 
+const WRONG = 'Email or password is wrong';
+const LOCKED =
+  'Too many failed logins for this email from your address; wait for the number of seconds in the Retry-After header, then try again, or ask an admin';
+
+export function normaliseEmail(input: string): string {
+  return (input ?? '').trim().toLowerCase();
+}
+
 @Injectable()
 export class AuthService {
   constructor(
@@ -40,76 +51,93 @@ export class AuthService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jwt: JwtService,
     private readonly audit: AuditService,
+    private readonly users: StaffUsersRepository,
+    private readonly lockout: LoginLockout,
+    private readonly access: StaffAccessCache,
   ) {}
 
+  /**
+   * Every way a login can fail (unknown email, wrong password, disabled account, a lock)
+   * looks the same to the caller for the same history of attempts: the lock is kept per
+   * email string, not per account, and a password is always checked against some hash.
+   */
   async login(emailInput: string, password: string, ip: string | null): Promise<{ accessToken: string; expiresIn: number }> {
-    const email = emailInput.trim().toLowerCase();
-    const rows: Array<{ id: string; role: StaffRole; password_hash: string; disabled: boolean; locked_until: Date | null }> =
-      await this.ds.query(
-        `SELECT id, role, password_hash, disabled, locked_until FROM staff_users WHERE email = $1`,
-        [email],
-      );
-    const user = rows[0];
-    if (!user) {
-      await verify(await DUMMY_HASH_PROMISE, password).catch(() => false);
-      await this.audit.record({ actor: { type: 'staff', id: null, ip }, action: 'auth.login_failed', details: { email, reason: 'unknown_email' } });
-      throw new UnauthorizedException('Email or password is wrong');
+    const email = normaliseEmail(emailInput);
+    const user = await this.users.findForLogin(email);
+    const actor: Actor = { type: 'staff', id: user?.id ?? null, ip };
+    const subject = { subjectType: 'staff_user', subjectId: user?.id ?? null };
+
+    const attempt = await this.guarded(() => this.lockout.attempt(email, ip));
+    if (attempt.started) await this.audit.record({ actor, action: 'auth.account_locked', ...subject, details: { email, scope: attempt.scope } });
+    if (attempt.ms > 0) {
+      await this.audit.record({ actor, action: 'auth.login_refused_locked', ...subject, details: { email, scope: attempt.scope } });
+      throw new TooManyRequestsError(LOCKED, attempt.ms / 1000);
     }
-    const actor: Actor = { type: 'staff', id: user.id, ip };
-    if (user.locked_until && user.locked_until.getTime() > Date.now()) {
-      await this.audit.record({ actor, action: 'auth.login_refused_locked', subjectType: 'staff_user', subjectId: user.id });
-      throw lockedError(user.locked_until);
-    }
-    const ok = !user.disabled && (await verify(user.password_hash, password).catch(() => false));
-    if (!ok) {
-      // One conditional statement counts the failure and, at the limit, locks the account
-      // (and restarts the count), so concurrent attempts cannot slip past the limit.
-      const updated = await queryOne<{ locked_until: Date | null; just_locked: boolean }>(
-        this.ds,
-        `UPDATE staff_users
-            SET failed_login_count = CASE WHEN failed_login_count + 1 >= $2 THEN 0 ELSE failed_login_count + 1 END,
-                locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END,
-                updated_at = now()
-          WHERE id = $1
-          RETURNING locked_until, (failed_login_count = 0) AS just_locked`,
-        [user.id, this.config.loginMaxFailures, this.config.loginLockMinutes],
-      );
-      const reason = user.disabled ? 'disabled' : 'bad_password';
-      if (updated?.just_locked && updated.locked_until) {
-        await this.audit.record({ actor, action: 'auth.account_locked', subjectType: 'staff_user', subjectId: user.id, details: { reason } });
-        throw lockedError(updated.locked_until);
+
+    const passwordOk = await verify(user?.password_hash ?? (await DUMMY_HASH_PROMISE), password).catch(() => false);
+    if (!user || !passwordOk || user.disabled) {
+      const reason = !user ? 'unknown_email' : !passwordOk ? 'bad_password' : 'disabled';
+      await this.audit.record({ actor, action: 'auth.login_failed', ...subject, details: { email, reason } });
+      if (await this.guarded(() => this.lockout.failed(email))) {
+        await this.audit.record({ actor, action: 'auth.account_locked', ...subject, details: { email, scope: 'account' } });
       }
-      await this.audit.record({ actor, action: 'auth.login_failed', subjectType: 'staff_user', subjectId: user.id, details: { reason } });
-      throw new UnauthorizedException('Email or password is wrong');
+      throw new UnauthorizedException(WRONG);
     }
-    await this.ds.query(
-      `UPDATE staff_users SET failed_login_count = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`,
-      [user.id],
-    );
-    await this.audit.record({ actor, action: 'auth.login', subjectType: 'staff_user', subjectId: user.id });
+
+    await this.guarded(() => this.lockout.succeeded(email, ip));
+    await this.users.recordLogin(user.id);
+    await this.audit.record({ actor, action: 'auth.login', ...subject });
     const accessToken = await this.jwt.signAsync(
-      { sub: user.id, email, role: user.role },
-      { expiresIn: this.config.jwtExpiresInSeconds },
+      { sub: user.id, tv: user.token_version },
+      { expiresIn: this.config.jwtExpiresInSeconds, issuer: this.config.jwtIssuer, audience: this.config.jwtAudience },
     );
     return { accessToken, expiresIn: this.config.jwtExpiresInSeconds };
   }
 
+  /** Ends every token of this user, on every process within ACCESS_CACHE_MS (here at once). */
+  async logout(userId: string, ip: string | null): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await this.users.bumpTokenVersion(m, userId);
+      await this.audit.record({ actor: { type: 'staff', id: userId, ip }, action: 'auth.logout', subjectType: 'staff_user', subjectId: userId }, m);
+    });
+    this.access.invalidate(userId);
+  }
+
+  /** Lifts every login lock on this email (any address, and the account-wide one). */
+  async unlock(emailInput: string, by: Actor): Promise<{ email: string }> {
+    const email = normaliseEmail(emailInput);
+    const user = await this.users.findForLogin(email);
+    await this.lockout.clear(email);
+    await this.audit.record({ actor: by, action: 'auth.account_unlocked', subjectType: 'staff_user', subjectId: user?.id ?? null, details: { email } });
+    return { email };
+  }
+
+  /** Sets a new password and ends the user's tokens. */
+  async setPassword(emailInput: string, password: string, by: Actor): Promise<{ id: string; email: string }> {
+    const email = normaliseEmail(emailInput);
+    checkPassword(password);
+    const passwordHash = await hash(password);
+    const id = await this.ds.transaction(async (m) => {
+      const user = await this.users.findByEmail(m, email);
+      if (!user) throw new NotFoundException(`No user has the email ${email}`);
+      await this.users.setPassword(m, user.id, passwordHash);
+      await this.audit.record({ actor: by, action: 'user.password_changed', subjectType: 'staff_user', subjectId: user.id }, m);
+      return user.id;
+    });
+    this.access.invalidate(id);
+    return { id, email };
+  }
+
   async createUser(input: { email: string; password: string; role: string; displayName?: string }, by: Actor): Promise<CreatedUser> {
-    const email = (input.email ?? '').trim().toLowerCase();
+    const email = normaliseEmail(input.email);
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new InputError(`"${input.email}" is not a valid email address`);
     if (!STAFF_ROLES.includes(input.role as StaffRole)) {
       throw new InputError(`role must be one of ${STAFF_ROLES.join(', ')} (got "${input.role}")`);
     }
-    if (typeof input.password !== 'string' || input.password.length < 12) {
-      throw new InputError('password must be at least 12 characters long');
-    }
+    checkPassword(input.password);
     const passwordHash = await hash(input.password);
     return this.ds.transaction(async (m) => {
-      const rows: CreatedUser[] = await m.query(
-        `INSERT INTO staff_users (email, password_hash, role, display_name) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (email) DO NOTHING RETURNING id, email, role`,
-        [email, passwordHash, input.role, input.displayName ?? null],
-      );
+      const rows = await this.users.insert(m, { email, passwordHash, role: input.role as StaffRole, displayName: input.displayName ?? null });
       if (!rows[0]) throw new ConflictException(`A user with email ${email} already exists`);
       await this.audit.record(
         { actor: by, action: 'user.created', subjectType: 'staff_user', subjectId: rows[0].id, details: { email, role: input.role } },
@@ -117,6 +145,16 @@ export class AuthService {
       );
       return rows[0];
     });
+  }
+
+  /** Login needs the lockout's counters (per process while Redis is away); should they fail, it refuses rather than allow unlimited guesses. */
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HttpException) throw err;
+      throw new ServiceUnavailableException('Login is unavailable for a moment (the rate-limit store cannot be reached); try again shortly');
+    }
   }
 
   async createBank(input: { name: string; webhookUrl?: string; institutionCode?: string }, by: Actor): Promise<CreatedBank> {
@@ -157,14 +195,7 @@ export class AuthService {
   }
 }
 
-function lockedError(until: Date): HttpException {
-  return new HttpException(
-    {
-      statusCode: HttpStatus.TOO_MANY_REQUESTS,
-      error: 'Too Many Requests',
-      message: `This account is locked after too many failed logins; try again after ${until.toISOString()} or ask an admin`,
-      lockedUntil: until.toISOString(),
-    },
-    HttpStatus.TOO_MANY_REQUESTS,
-  );
+function checkPassword(password: unknown): void {
+  if (typeof password !== 'string' || password.length < 12) throw new InputError('password must be at least 12 characters long');
+  if (password.length > 1024) throw new InputError('password must be at most 1024 characters long');
 }

@@ -11,8 +11,8 @@ export class StaffUser {
   @Column('text', { name: 'password_hash', select: false }) passwordHash!: string;
   @Column('text') role!: StaffRole;
   @Column('boolean') disabled!: boolean;
-  @Column('integer', { name: 'failed_login_count' }) failedLoginCount!: number;
-  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
+  /** Every token carries the version it was issued at; bumping it ends them all. */
+  @Column('integer', { name: 'token_version' }) tokenVersion!: number;
   @Column('timestamptz', { name: 'last_login_at', nullable: true }) lastLoginAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
