@@ -34,7 +34,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }),
   );
   app.useGlobalFilters(new HttpErrorFilter());
-  answerClientErrorsAsJson(app.getHttpServer() as Server);
+  answerClientErrorsAsJson(app.getHttpServer());
   if (config.appRole !== 'worker' && config.apiDocsEnabled) setUpSwagger(app);
 }
 

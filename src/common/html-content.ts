@@ -154,9 +154,9 @@ export function srcsetUrls(value: string): string[] {
   const urls: string[] = [];
   let i = 0;
   while (i < value.length) {
-    while (i < value.length && /[\s,]/.test(value[i]!)) i++;
+    while (i < value.length && /[\s,]/.test(value[i])) i++;
     const start = i;
-    while (i < value.length && !/\s/.test(value[i]!)) i++;
+    while (i < value.length && !/\s/.test(value[i])) i++;
     let url = value.slice(start, i);
     if (url === '') break;
     if (url.endsWith(',')) url = url.replace(/,+$/, '');

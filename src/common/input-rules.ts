@@ -39,16 +39,16 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,6}
 export function isCalendarDate(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const m = DATE.exec(value);
-  return m !== null && realDay(+m[1]!, +m[2]!, +m[3]!);
+  return m !== null && realDay(+m[1], +m[2], +m[3]);
 }
 
 /** An RFC 3339 date-time with an offset, on a real day and a real time of it. */
 export function isRfc3339DateTime(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const m = DATE_TIME.exec(value);
-  if (m === null || !realDay(+m[1]!, +m[2]!, +m[3]!)) return false;
-  if (+m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) return false;
-  return m[9] === undefined || (+m[9] <= 23 && +m[10]! <= 59);
+  if (m === null || !realDay(+m[1], +m[2], +m[3])) return false;
+  if (+m[4] > 23 || +m[5] > 59 || +m[6] > 59) return false;
+  return m[9] === undefined || (+m[9] <= 23 && +m[10] <= 59);
 }
 
 /** What a date filter accepts: a calendar date or an RFC 3339 date-time. */
@@ -59,7 +59,7 @@ export function isDateOrDateTime(value: unknown): value is string {
 function realDay(year: number, month: number, day: number): boolean {
   if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
   return day <= days;
 }
 

@@ -17,9 +17,9 @@ export function unsubscribeUrl(publicBaseUrl: string, messageId: string, secret:
 export function verifyUnsubscribeToken(token: string, secret: string): string | null {
   const m = /^(\d{1,19})\.([A-Za-z0-9_-]{22,64})$/.exec(token);
   if (!m) return null;
-  const expected = Buffer.from(mac(m[1]!, secret));
-  const given = Buffer.from(m[2]!);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? m[1]! : null;
+  const expected = Buffer.from(mac(m[1], secret));
+  const given = Buffer.from(m[2]);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? m[1] : null;
 }
 
 function mac(messageId: string, secret: string): string {

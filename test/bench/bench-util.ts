@@ -49,7 +49,7 @@ export async function cli<T>(args: string[], env: Record<string, string>): Promi
 /** The Node flags of `npm start` (package.json), so benchmarks run the service as deployed. */
 export function startFlags(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts.start!.split(/\s+/).filter((a) => a.startsWith('--'));
+  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
 }
 
 /** A built server (dist, `npm start` flags) as a child process, with its peak RSS sampled. */
@@ -81,7 +81,7 @@ export async function call(method: string, url: string, token?: string, body?: u
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const json = (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const json = (await res.json()) as Record<string, any>;  
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(json)}`);
   return json;
 }
@@ -108,7 +108,7 @@ export async function benchStaff(env: Record<string, string>, base: string): Pro
     await cli(['user:create', '--email', `${role}@bench.police.uk`, '--password', BENCH_PASSWORD, '--role', role], env).catch(() => undefined);
     out[role] = (await call('POST', `${base}/api/auth/login`, undefined, { email: `${role}@bench.police.uk`, password: BENCH_PASSWORD })).accessToken;
   }
-  return out as Record<'operator' | 'supervisor' | 'admin', string>;
+  return out;
 }
 
 /** Seeds n mobile victims tagged with `institution` (as their only institution). */

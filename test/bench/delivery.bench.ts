@@ -116,7 +116,7 @@ export async function deliveryBench(opts: { messages: number; databaseUrl: strin
         {
           method: 'POST',
           setupRequest: (req: autocannon.Request) => {
-            const params = { MessageSid: sids[next++ % sids.length]!, MessageStatus: 'delivered', AccountSid: 'ACbench' };
+            const params = { MessageSid: sids[next++ % sids.length], MessageStatus: 'delivered', AccountSid: 'ACbench' };
             return {
               ...req,
               headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, url, params) },

@@ -47,7 +47,7 @@ export async function importAndMatchBench(opts: { rows: number; targets: number;
     });
   const rawRuns: number[] = [];
   for (let i = 0; i < 3; i++) rawRuns.push(await rawCopy('TABLE'));
-  const rawSeconds = [...rawRuns].sort((a, b) => a - b)[1]!;
+  const rawSeconds = [...rawRuns].sort((a, b) => a - b)[1];
   console.log(`raw COPY, logged: ${rawRuns.map((r) => Math.round(opts.rows / r).toLocaleString('en-GB')).join(', ')} rows/s`);
   const rawUnloggedSeconds = await rawCopy('UNLOGGED TABLE');
 

@@ -95,7 +95,7 @@ describe('the bad-input corpus, on every route', () => {
     const rule = Reflect.getMetadata(ACCESS_KEY, route.handler) as AccessRule | undefined;
     if (!rule || rule.kind === 'public') return undefined;
     if (rule.kind === 'bank') return bankKey;
-    return tokens[rule.roles.includes('admin') ? 'admin' : rule.roles[0]!];
+    return tokens[rule.roles.includes('admin') ? 'admin' : rule.roles[0]];
   }
 
   /** The DTO class a route takes as its body or query, from Nest's own metadata. */
@@ -131,7 +131,7 @@ describe('the bad-input corpus, on every route', () => {
   }
 
   function callsFor(route: RouteInfo): Call[] {
-    const params = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+    const params = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
     const fill = (values: Record<string, string>) => route.path.replace(/:(\w+)/g, (_m, name: string) => values[name] ?? '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b');
     const calls: Call[] = [];
     const method = route.method;
@@ -163,7 +163,7 @@ describe('the bad-input corpus, on every route', () => {
   }
 
   async function send(call: Call, auth: string | undefined): Promise<Response> {
-    const req = (t.http() as unknown as Record<string, (p: string) => import('supertest').Test>)[call.method.toLowerCase()]!(call.path);
+    const req = (t.http() as unknown as Record<string, (p: string) => import('supertest').Test>)[call.method.toLowerCase()](call.path);
     if (auth) req.set('authorization', `Bearer ${auth}`);
     if (call.body !== undefined) req.set('content-type', call.contentType ?? 'application/json').send(call.body);
     return req;

@@ -293,14 +293,14 @@ describe('campaigns', () => {
       const rows = await messages(c.id);
       const byVictim = (id: string) => rows.filter((r) => r.victim_id === id).map((r) => `${r.channel}:${r.status}:${r.block_reason ?? ''}`).sort();
       expect(new Set(rows.map((r) => r.victim_id)).size).toBe(8);
-      expect(byVictim(ok!)).toEqual(['sms:queued:']);
-      expect(byVictim(landline!)).toEqual(['sms:suppressed:address_unusable:not_a_mobile']);
-      expect(byVictim(suppressed!)).toEqual(['sms:suppressed:suppressed:do_not_contact']);
-      expect(byVictim(optedOut!)).toEqual(['sms:suppressed:opted_out']);
-      expect(byVictim(cappedId!)).toEqual(['sms:suppressed:frequency_cap:2 in 7 days']);
-      expect(byVictim(emailOnly!)).toEqual(['email:queued:', 'sms:suppressed:address_unusable:not_a_mobile']);
-      expect(byVictim(both!)).toEqual(['email:queued:', 'sms:queued:']);
-      expect(byVictim(nothing!)).toEqual(['sms:suppressed:address_unusable:not_a_mobile']);
+      expect(byVictim(ok)).toEqual(['sms:queued:']);
+      expect(byVictim(landline)).toEqual(['sms:suppressed:address_unusable:not_a_mobile']);
+      expect(byVictim(suppressed)).toEqual(['sms:suppressed:suppressed:do_not_contact']);
+      expect(byVictim(optedOut)).toEqual(['sms:suppressed:opted_out']);
+      expect(byVictim(cappedId)).toEqual(['sms:suppressed:frequency_cap:2 in 7 days']);
+      expect(byVictim(emailOnly)).toEqual(['email:queued:', 'sms:suppressed:address_unusable:not_a_mobile']);
+      expect(byVictim(both)).toEqual(['email:queued:', 'sms:queued:']);
+      expect(byVictim(nothing)).toEqual(['sms:suppressed:address_unusable:not_a_mobile']);
 
       // Rendered per victim; the email address lower-cased.
       const [victim] = await t.ds.query(`SELECT reference_code FROM victims WHERE id = $1`, [both]);
@@ -342,7 +342,7 @@ describe('campaigns', () => {
       const inst = tag();
       await seedVictims(inst, [{}, {}, {}]);
       // A window that opens only on the day after tomorrow: closed now, whatever the time.
-      const day = WEEKDAYS[(new Date().getUTCDay() + 2) % 7]!;
+      const day = WEEKDAYS[(new Date().getUTCDay() + 2) % 7];
       const window = { start: '10:00', end: '11:00', timezone: 'UTC', days: [day] };
       const c = await approved(inst, { sendWindow: window });
       const res = await t.http().post(`/api/campaigns/${c.id}/launch`).set(as('supervisor2')).expect(200);
@@ -366,7 +366,7 @@ describe('campaigns', () => {
       const res = await t.http().post(`/api/campaigns/${c.id}/launch`).set(as('supervisor2')).expect(200);
       expect(res.body.status).toBe('scheduled');
       const [m] = await messages(c.id);
-      expect(m!.not_before!.toISOString()).toBe(startAt.toISOString());
+      expect(m.not_before!.toISOString()).toBe(startAt.toISOString());
     });
 
     it('launching twice (even at once) creates nothing twice', async () => {

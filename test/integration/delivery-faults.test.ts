@@ -62,7 +62,7 @@ describe('delivery through faults (worker processes, fake Twilio, real SMTP)', (
   });
 
   async function worker(): Promise<Worker> {
-    const w = await startProcess({ ...env, APP_ROLE: 'worker', PORT: '0', LOG_LEVEL: 'info', RECONCILE_INTERVAL_MS: env.RECONCILE_INTERVAL_MS! });
+    const w = await startProcess({ ...env, APP_ROLE: 'worker', PORT: '0', LOG_LEVEL: 'info', RECONCILE_INTERVAL_MS: env.RECONCILE_INTERVAL_MS });
     workers.push(w);
     return w;
   }

@@ -90,7 +90,7 @@ describe('delivery through the sandbox providers (workers in process)', () => {
     ]);
     const notified = await t.ds.query(`SELECT count(*)::int AS n FROM victims WHERE id = ANY($1) AND status = 'notified'`, [victims]);
     expect(notified[0].n).toBe(5);
-    const events = await t.ds.query(`SELECT status FROM message_events WHERE message_id = $1 ORDER BY id`, [byAddress[n.delivered]!.id]);
+    const events = await t.ds.query(`SELECT status FROM message_events WHERE message_id = $1 ORDER BY id`, [byAddress[n.delivered].id]);
     expect(events.map((e: { status: string }) => e.status)).toEqual(['sending', 'sent', 'delivered']);
 
     const stats = await t.http().get(`/api/campaigns/${id}/stats`).set(as(staff.operator)).expect(200);
@@ -160,19 +160,19 @@ describe('delivery through the sandbox providers (workers in process)', () => {
     const [a, b] = await messages(id);
     // a: the provider has it (a crash after the send, before recording) → resolved as sent.
     // b: the provider never got it → queued again and sent once.
-    await t.ds.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sending_at = now() - interval '1 hour' WHERE id = $1`, [a!.id]);
-    await t.ds.query(`DELETE FROM sandbox_messages WHERE message_id = $1`, [b!.id]);
-    await t.ds.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sending_at = now() - interval '1 hour' WHERE id = $1`, [b!.id]);
+    await t.ds.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sending_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
+    await t.ds.query(`DELETE FROM sandbox_messages WHERE message_id = $1`, [b.id]);
+    await t.ds.query(`UPDATE messages SET status = 'sending', provider_message_id = NULL, sending_at = now() - interval '1 hour' WHERE id = $1`, [b.id]);
     await t.ds.query(`UPDATE campaigns SET status = 'running' WHERE id = $1`, [id]);
     // The reconciler (every 300 ms here) resolves both.
     await waitFor('b sent again', async () => (await sends(id)).length === 2);
     expect((await sends(id)).every((s) => s.n === 1)).toBe(true);
     const via = async (mid: string) =>
       (await t.ds.query(`SELECT status FROM message_events WHERE message_id = $1 AND detail->>'via' = 'reconciler' ORDER BY id`, [mid])).map((e: { status: string }) => e.status);
-    expect(await via(b!.id)).toEqual(['queued']);
-    await waitFor('a recorded as sent', async () => ['sent', 'delivered'].includes((await t.ds.query(`SELECT status FROM messages WHERE id = $1`, [a!.id]))[0].status));
-    expect(await via(a!.id)).toEqual([]);
-    expect((await t.ds.query(`SELECT provider_message_id FROM messages WHERE id = $1`, [a!.id]))[0].provider_message_id).toMatch(/^SB/);
+    expect(await via(b.id)).toEqual(['queued']);
+    await waitFor('a recorded as sent', async () => ['sent', 'delivered'].includes((await t.ds.query(`SELECT status FROM messages WHERE id = $1`, [a.id]))[0].status));
+    expect(await via(a.id)).toEqual([]);
+    expect((await t.ds.query(`SELECT provider_message_id FROM messages WHERE id = $1`, [a.id]))[0].provider_message_id).toMatch(/^SB/);
     await waitFor('the campaign to complete', async () => (await campaignStatus(id)) === 'completed');
   });
 
@@ -194,8 +194,8 @@ describe('delivery through the sandbox providers (workers in process)', () => {
       const [m] = await messages(id);
       const s = sid();
       // Stand in for a Twilio-sent message: its provider id is a Twilio SID, status sent.
-      await t.ds.query(`UPDATE messages SET provider_message_id = $2, status = 'sent' WHERE id = $1`, [m!.id, s]);
-      return { id: m!.id, sid: s };
+      await t.ds.query(`UPDATE messages SET provider_message_id = $2, status = 'sent' WHERE id = $1`, [m.id, s]);
+      return { id: m.id, sid: s };
     }
     const status = async (id: string) => (await t.ds.query(`SELECT status, error_code FROM messages WHERE id = $1`, [id]))[0];
 

@@ -110,7 +110,7 @@ describe('logs carry no secrets or personal data', () => {
         done();
       },
     });
-    const [options, destination] = pinoParams('info', sink as unknown as pino.DestinationStream).pinoHttp as [PinoHttpOptions, pino.DestinationStream];
+    const [options, destination] = pinoParams('info', sink).pinoHttp as [PinoHttpOptions, pino.DestinationStream];
     const logger = pinoHttp(options, destination).logger;
 
     const dbError = Object.assign(new Error(`duplicate key value violates unique constraint "victims_phone_key"`), {

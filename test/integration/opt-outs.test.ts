@@ -32,17 +32,17 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
 
   it('a provider opt-out (21610) takes SMS away and leaves email; an email opt-out then leaves nothing: opted_out', async () => {
     const [id] = await seedVictims(t.ds, tag(), [{ email: mail('Both').toUpperCase() }]);
-    const v = await victim(id!);
+    const v = await victim(id);
     expect(v).toMatchObject({ status: 'identified', opted_out_channels: [], channels: ['sms', 'email'] });
 
     await providerOptOut(v.phone_e164);
-    expect(await victim(id!)).toMatchObject({ status: 'identified', opted_out_channels: ['sms'] });
+    expect(await victim(id)).toMatchObject({ status: 'identified', opted_out_channels: ['sms'] });
     await providerOptOut(v.phone_e164); // a repeat receipt changes nothing
-    expect(await victim(id!)).toMatchObject({ status: 'identified', opted_out_channels: ['sms'] });
+    expect(await victim(id)).toMatchObject({ status: 'identified', opted_out_channels: ['sms'] });
 
     // the victim holds the email as written; suppressions hold it lower-cased
     await t.ds.query(`INSERT INTO suppressions (channel, address, reason, source) VALUES ('email', $1, 'unsubscribe', 'unsubscribe')`, [mail('both')]);
-    expect(await victim(id!)).toMatchObject({ status: 'opted_out', opted_out_channels: ['email', 'sms'] });
+    expect(await victim(id)).toMatchObject({ status: 'opted_out', opted_out_channels: ['email', 'sms'] });
     // staff see it on the victim
     const operator = await t.staff('operator');
     const shown = await t.http().get(`/api/victims/${id}`).set('authorization', `Bearer ${operator.token}`).expect(200);
@@ -51,15 +51,15 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
 
   it('a victim reachable by SMS only is opted out at once; a notified one too', async () => {
     const [smsOnly, notified] = await seedVictims(t.ds, tag(), [{}, { status: 'notified' }]);
-    for (const id of [smsOnly!, notified!]) await providerOptOut((await victim(id)).phone_e164);
-    expect(await victim(smsOnly!)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
-    expect(await victim(notified!)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
+    for (const id of [smsOnly, notified]) await providerOptOut((await victim(id)).phone_e164);
+    expect(await victim(smsOnly)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
+    expect(await victim(notified)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
   });
 
   it('a victim who has answered keeps that status (the answer matters), with the channel still marked', async () => {
     const [id] = await seedVictims(t.ds, tag(), [{ status: 'loss_confirmed' }]);
-    await providerOptOut((await victim(id!)).phone_e164);
-    expect(await victim(id!)).toMatchObject({ status: 'loss_confirmed', opted_out_channels: ['sms'] });
+    await providerOptOut((await victim(id)).phone_e164);
+    expect(await victim(id)).toMatchObject({ status: 'loss_confirmed', opted_out_channels: ['sms'] });
   });
 
   it('every opt-out reason counts (sms_stop, opt_out, set-based in one statement); bounces and complaints do not', async () => {
@@ -68,7 +68,7 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
     await t.ds.query(
       `INSERT INTO suppressions (channel, address, reason, source)
        VALUES ('sms', $1, 'sms_stop', 'sms'), ('email', $2, 'opt_out', 'staff'), ('sms', $3, 'hard_bounce', 'staff'), ('email', $4, 'complaint', 'staff')`,
-      [vs[0]!.phone_e164, mail('b'), vs[2]!.phone_e164, mail('d')],
+      [vs[0].phone_e164, mail('b'), vs[2].phone_e164, mail('d')],
     );
     expect((await Promise.all(ids.map(victim))).map((v) => [v.status, v.opted_out_channels])).toEqual([
       ['identified', ['sms']],
@@ -78,14 +78,14 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
     ]);
     // a bounce turned into an opt-out (as an unsubscribe does) counts from then on
     await t.ds.query(`UPDATE suppressions SET reason = 'unsubscribe' WHERE channel = 'email' AND address = $1`, [mail('d')]);
-    expect(await victim(ids[3]!)).toMatchObject({ opted_out_channels: ['email'] });
+    expect(await victim(ids[3])).toMatchObject({ opted_out_channels: ['email'] });
   });
 
   it('an approved two-person removal gives the channel back, and the status when it was the last one', async () => {
     const [id] = await seedVictims(t.ds, tag(), [{ status: 'notified' }]);
-    const phone = (await victim(id!)).phone_e164;
+    const phone = (await victim(id)).phone_e164;
     await providerOptOut(phone);
-    expect(await victim(id!)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
+    expect(await victim(id)).toMatchObject({ status: 'opted_out', opted_out_channels: ['sms'] });
     const [asker, approver] = [await t.staff('admin'), await t.staff('supervisor')];
     const [s] = await t.ds.query(`SELECT id FROM suppressions WHERE channel = 'sms' AND address = $1`, [phone]);
     await t.ds.query(
@@ -94,6 +94,6 @@ describe('opt-outs mark the victim, whatever writes the suppression', () => {
       [s.id, asker.id, approver.id],
     );
     await t.ds.query(`DELETE FROM suppressions WHERE id = $1`, [s.id]);
-    expect(await victim(id!)).toMatchObject({ status: 'notified', opted_out_channels: [] });
+    expect(await victim(id)).toMatchObject({ status: 'notified', opted_out_channels: [] });
   });
 });

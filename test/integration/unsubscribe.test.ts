@@ -31,7 +31,7 @@ describe('GET|POST /unsubscribe/:token', () => {
       `INSERT INTO messages (campaign_id, victim_id, channel, address, status, subject, body) VALUES ($1, $2, $3, $4, 'sent', 's', 'b') RETURNING id`,
       [c.id, victimId, channel, channel === 'email' ? email : '+447781000000'],
     );
-    return { victimId: victimId!, messageId: String(m.id), email, token: unsubscribeToken(String(m.id), secret) };
+    return { victimId: victimId, messageId: String(m.id), email, token: unsubscribeToken(String(m.id), secret) };
   }
 
   const suppressionsAt = (address: string | null) =>
@@ -71,7 +71,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     expect(html).not.toContain(email!); // nothing personal on a page a scanner may fetch
 
     // CSP: this origin only; the template's one inline script runs by this response's nonce
-    const csp = res.headers['content-security-policy'] as string;
+    const csp = res.headers['content-security-policy'];
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("form-action 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
@@ -82,7 +82,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     for (const src of html.matchAll(/(?:href|src)="([^"]+)"/g)) expect(src[1]).toMatch(/^(\/|#)/);
 
     expect(await writes()).toEqual(before);
-    expect(await suppressionsAt(email!)).toEqual([]);
+    expect(await suppressionsAt(email)).toEqual([]);
   });
 
   it('POST one-click (no cookie) suppresses the address once, audited as the recipient; twice changes nothing more', async () => {
@@ -90,7 +90,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     const res = await oneClick(token).expect(200);
     expect(res.text).toMatch(/<h1 class="govuk-panel__title">\s*You have unsubscribed\s*<\/h1>/);
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(await suppressionsAt(email!)).toEqual([{ channel: 'email', address: email!.toLowerCase(), reason: 'unsubscribe', source: 'unsubscribe', note: null }]);
+    expect(await suppressionsAt(email)).toEqual([{ channel: 'email', address: email!.toLowerCase(), reason: 'unsubscribe', source: 'unsubscribe', note: null }]);
     const audits = await auditsFor(messageId);
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
@@ -110,7 +110,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     await oneClick(token).expect(200);
     await t.http().post(`/unsubscribe/${token}`).expect(200); // the page's button, or a client sending no body
     expect(await writes()).toEqual(before);
-    expect(await suppressionsAt(email!)).toHaveLength(1);
+    expect(await suppressionsAt(email)).toHaveLength(1);
     expect(await auditsFor(messageId)).toHaveLength(1);
   });
 
@@ -120,8 +120,8 @@ describe('GET|POST /unsubscribe/:token', () => {
     await oneClick(token).expect(200);
     const [v] = await t.ds.query(`SELECT status, opted_out_channels FROM victims WHERE id = $1`, [victimId]);
     expect(v).toEqual({ status: 'opted_out', opted_out_channels: ['email'] });
-    expect(await suppressionsAt(email!)).toEqual([{ channel: 'email', address: email, reason: 'unsubscribe', source: 'unsubscribe', note: 'was hard_bounce' }]);
-    expect((await auditsFor(messageId))[0]!.details.outcome).toBe('upgraded');
+    expect(await suppressionsAt(email)).toEqual([{ channel: 'email', address: email, reason: 'unsubscribe', source: 'unsubscribe', note: 'was hard_bounce' }]);
+    expect((await auditsFor(messageId))[0].details.outcome).toBe('upgraded');
     await expect(t.ds.query(`DELETE FROM suppressions WHERE channel = 'email' AND address = $1`, [email])).rejects.toThrow(/two people/);
   });
 
@@ -129,7 +129,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     const a = await emailed();
     const b = await emailed();
     const sms = await emailed({}, 'sms');
-    const mac = a.token.split('.')[1]!;
+    const mac = a.token.split('.')[1];
     const bad = [
       `${a.messageId}.${'A'.repeat(mac.length)}`, // forged signature
       `${b.messageId}.${mac}`, // a's signature on b's message id
@@ -155,7 +155,7 @@ describe('GET|POST /unsubscribe/:token', () => {
     }
     expect(pages.size).toBe(1);
     expect(await writes()).toEqual(before);
-    for (const m of [a, b]) expect(await suppressionsAt(m.email!)).toEqual([]);
+    for (const m of [a, b]) expect(await suppressionsAt(m.email)).toEqual([]);
   });
 
   it('serves GOV.UK Frontend\'s stylesheet, fonts and images itself, and nothing outside them', async () => {

@@ -135,7 +135,7 @@ describe('victims: matching, contacts, queries and masking', () => {
   async function listAll(query: Record<string, string | number>, token = operator.token, limit = 500): Promise<VictimView[]> {
     const items = await allPages<VictimView>(t, '/api/victims', query, token, limit);
     for (let i = 1; i < items.length; i++) {
-      const [a, b] = [items[i - 1]!, items[i]!];
+      const [a, b] = [items[i - 1], items[i]];
       expect(a.priorityScore > b.priorityScore || (a.priorityScore === b.priorityScore && a.id > b.id)).toBe(true);
     }
     return items;

@@ -41,8 +41,8 @@ export async function startProcess(env: Record<string, string>, readyPattern = /
       out += d.toString();
       if (readyPattern.test(out)) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`process exited with ${code} before it was ready:\n${out}`)));
   });
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not ready in 60 s:\n${out}`)), 60_000).unref());

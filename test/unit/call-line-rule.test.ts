@@ -242,7 +242,7 @@ describe('lines the byte path must hand to the field path', () => {
       const chars = [...ok];
       for (let k = Math.floor(next() * 3); k > 0; k--) {
         const at = Math.floor(next() * (chars.length + 1));
-        const c = alphabet[Math.floor(next() * alphabet.length)]!;
+        const c = alphabet[Math.floor(next() * alphabet.length)];
         if (next() < 0.5) chars.splice(at, 1, c);
         else chars.splice(at, 0, c);
       }
@@ -269,7 +269,7 @@ describe('the byte readers agree with the string ones', () => {
 
   it('isoTimestampMicros reads only what isoTimestamp returns unchanged, as the instant it names', () => {
     const next = random(9);
-    const pick = (a: string[]) => a[Math.floor(next() * a.length)]!;
+    const pick = (a: string[]) => a[Math.floor(next() * a.length)];
     for (let i = 0; i < 20_000; i++) {
       const s = `${pick(['1969', '1970', '2000', '2021', '2024', '2100', '2101', '20x1'])}-${pick(['00', '01', '02', '12', '13', '1a'])}-${pick(['00', '01', '28', '29', '30', '31', '32'])}${pick(['T', 'T', ' '])}${pick(['00', '23', '24', '9'])}:${pick(['00', '59', '60'])}:${pick(['00', '59', '60', '5'])}${pick(['Z', 'Z', 'z', '+01:00', ''])}`;
       const b = Buffer.from(s, 'latin1');

@@ -162,7 +162,7 @@ describe('decideMove: refusals', () => {
           } else {
             const listed = /it can: ([a-z, ]+)\./.exec(d.message);
             expect(listed).not.toBeNull();
-            expect(listed![1]!.split(', ')).toEqual(LEGAL[status]);
+            expect(listed![1].split(', ')).toEqual(LEGAL[status]);
             expect(d.message).not.toMatch(/final/);
           }
         });

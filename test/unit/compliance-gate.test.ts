@@ -540,7 +540,7 @@ describe('nextWindowStart agrees with isWithinWindow (sampled)', () => {
   const aroundChanges = ['2026-03-08', '2026-03-29', '2026-04-05', '2026-10-04', '2026-10-25', '2026-11-01'];
   const STEP = 5 * 60_000;
   const next = random(20_260_329);
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const hhmm = (minutes: number): string =>
     `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 

@@ -68,7 +68,7 @@ describe('readCsvBatches', () => {
   it('drops a UTF-8 byte-order mark before the header', async () => {
     const records = await readAll('\ufeffcall_id,phone\n1,07723456789\n');
     expect(records[0]).toEqual(rec(1, 'call_id', 'phone'));
-    expect(records[0]!.fields[0]!.charCodeAt(0)).toBe(99); // 'c', not U+FEFF
+    expect(records[0].fields[0].charCodeAt(0)).toBe(99); // 'c', not U+FEFF
   });
 
   it('keeps a U+FEFF that is not at the start of the file', async () => {
@@ -112,10 +112,10 @@ describe('readCsvBatches', () => {
     const records = await readAll('a,b\n1,2\n3,"never closed\n4,5\n6,7\n');
     expect(records.slice(0, 2)).toEqual([rec(1, 'a', 'b'), rec(2, '1', '2')]);
     expect(records).toHaveLength(3);
-    expect(records[2]!.line).toBe(3);
+    expect(records[2].line).toBe(3);
     // one field, so any row rule rejects it for its width instead of importing half a row
-    expect(records[2]!.fields).toHaveLength(1);
-    expect(records[2]!.fields[0]).toContain('never closed');
+    expect(records[2].fields).toHaveLength(1);
+    expect(records[2].fields[0]).toContain('never closed');
   });
 
   it('reads the last record of a file without a trailing newline', async () => {
@@ -173,7 +173,7 @@ describe('readCsvBatches', () => {
     const lines = ['a,b,c'];
     for (let i = 0; i < 600; i++) {
       const cells = [0, 1, 2].map(() => {
-        const w = words[rnd(words.length)]!;
+        const w = words[rnd(words.length)];
         return /[",\n]/.test(w) || rnd(5) === 0 ? '"' + w.replace(/"/g, '""') + '"' : w;
       });
       lines.push(cells.join(','));
@@ -188,7 +188,7 @@ describe('readCsvBatches', () => {
       expect(records.map((r) => r.fields)).toEqual(expected);
       // line numbers strictly increase and point at the first physical line of the record
       const physical = text.split(/\r?\n/);
-      for (let i = 1; i < records.length; i++) expect(records[i]!.line).toBeGreaterThan(records[i - 1]!.line);
+      for (let i = 1; i < records.length; i++) expect(records[i].line).toBeGreaterThan(records[i - 1].line);
       for (const r of records) expect(physical[r.line - 1]).not.toBe('');
     }
   });

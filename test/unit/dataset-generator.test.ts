@@ -95,8 +95,8 @@ describe('files', () => {
       if (!normalisePhone(c.caller_id).ok) bad.push(`caller ${c.caller_id}`);
     });
     expect(bad).toEqual([]);
-    expect(calls[0]!.started_at >= '2021-01-01T00:00:00Z').toBe(true);
-    expect(calls[CALLS - 1]!.started_at < '2023-01-01T00:00:00Z').toBe(true);
+    expect(calls[0].started_at >= '2021-01-01T00:00:00Z').toBe(true);
+    expect(calls[CALLS - 1].started_at < '2023-01-01T00:00:00Z').toBe(true);
   });
 });
 
@@ -226,8 +226,8 @@ describe('shape', () => {
     const counts = [...perTarget.values()].sort((a, b) => a - b);
     expect(counts.length).toBe(manifestA.victims.distinct);
     expect(counts[0]).toBeGreaterThanOrEqual(1);
-    const median = counts[Math.floor(counts.length / 2)]!;
-    const max = counts[counts.length - 1]!;
+    const median = counts[Math.floor(counts.length / 2)];
+    const max = counts[counts.length - 1];
     expect(max).toBeGreaterThan(20 * median);
   });
 

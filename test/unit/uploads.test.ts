@@ -37,7 +37,7 @@ describe('uploads are private to the service user', () => {
     const storage = multerOptions(loadConfig({ UPLOAD_DIR: dir })).storage as StorageEngine;
     const file = { fieldname: 'file', originalname: 'x.csv', stream: Readable.from([Buffer.from('channel,address,reason\n')]) } as unknown as Express.Multer.File;
     const saved = await new Promise<Partial<Express.Multer.File>>((resolve, reject) =>
-      storage._handleFile({} as never, file, (err, info) => (err ? reject(err) : resolve(info!))),
+      storage._handleFile({} as never, file, (err, info) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(info!))),
     );
     expect(path.dirname(saved.path!)).toBe(dir);
     expect(saved.size).toBe(23);

@@ -53,11 +53,11 @@ export class StaffUsersRepository {
   }
 
   insert(m: Runner, user: { email: string; passwordHash: string; role: StaffRole; displayName: string | null }) {
-    return m.query(
+    return m.query<Array<{ id: string; email: string; role: StaffRole }>>(
       `INSERT INTO staff_users (email, password_hash, role, display_name) VALUES ($1, $2, $3, $4)
        ON CONFLICT (email) DO NOTHING RETURNING id, email, role`,
       [user.email, user.passwordHash, user.role, user.displayName],
-    ) as Promise<Array<{ id: string; email: string; role: StaffRole }>>;
+    );
   }
 
   /** Users ordered by email, after `after` (keyset). */

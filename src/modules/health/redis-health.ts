@@ -35,7 +35,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
         this.redis.ping(),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 1000 ms')), 1000).unref()),
       ]);
-      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected answer ${pong}` });
+      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected answer ${String(pong)}` });
     } catch (err) {
       return indicator.down({ message: (err as Error).message });
     }

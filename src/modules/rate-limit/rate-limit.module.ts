@@ -19,7 +19,7 @@ const isPublic = (ctx: ExecutionContext) =>
 /** The throttlers every HTTP request meets; see src/common/rate-limit.ts. */
 export function throttlers(config: AppConfig): ThrottlerOptions[] {
   const ms = config.rateLimit.windowSeconds * 1000;
-  const path = RateLimitGuard.path;
+  const path = (c: ExecutionContext) => RateLimitGuard.path(c);
   return [
     { name: 'global', limit: config.rateLimit.globalPerIp, ttl: ms, skipIf: (c) => isProbe(path(c)) || isWebhook(path(c)) },
     { name: 'webhook', limit: config.rateLimit.webhookPerIp, ttl: ms, skipIf: (c) => !isWebhook(path(c)) },

@@ -35,6 +35,7 @@ export function normaliseSuppressionAddress(channel: SuppressionChannel, raw: st
       return { ok: false, reason: `address is too long for an email address (over ${MAX_EMAIL_LENGTH} characters)` };
     }
     // Control characters (NUL above all, which Postgres text cannot hold) are never in an address.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
     if (/[\u0000-\u001f\u007f]/.test(email) || !isPlausibleEmail(email)) return { ok: false, reason: 'address is not a valid email address' };
     return { ok: true, address: email };
   }

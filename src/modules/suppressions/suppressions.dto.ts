@@ -1,7 +1,6 @@
 import { PageQueryDto } from '../../common/paging.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { SUPPRESSION_CHANNELS, SuppressionChannel } from './suppression-address.js';
 
 /**

@@ -149,7 +149,7 @@ export class SuppressionsService {
       const tried = channels.map((c) => normaliseSuppressionAddress(c, q.address!));
       const found = tried.flatMap((r) => (r.ok ? [r.address] : []));
       if (found.length === 0) {
-        const why = tried.length === 1 && !tried[0]!.ok ? tried[0]!.reason : 'address is neither a phone number nor a valid email address';
+        const why = tried.length === 1 && !tried[0].ok ? tried[0].reason : 'address is neither a phone number nor a valid email address';
         throw new BadRequestException(why);
       }
       where.push(`address = ANY ($${params.push(found)}::text[])`);
@@ -162,7 +162,7 @@ export class SuppressionsService {
       params,
     );
     const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor([String(page[page.length - 1]!.id)]) : null;
+    const nextCursor = rows.length > limit ? encodeCursor([String(page[page.length - 1].id)]) : null;
     const whole = staff.role !== 'analyst';
     return { items: page.map((r) => view(r, whole)), nextCursor };
   }
@@ -502,15 +502,15 @@ function emptyBatch() {
 /** One data row of an import: the row to insert, or why it was rejected. */
 function readRow(fields: string[], index: Record<ImportColumn, number>, width: number, noteAt: number): ImportRow | { rejected: string } {
   if (fields.length !== width) return { rejected: `the row has ${fields.length} fields but the header has ${width}` };
-  const channel = fields[index.channel]!.trim().toLowerCase();
+  const channel = fields[index.channel].trim().toLowerCase();
   if (channel !== 'sms' && channel !== 'email') return { rejected: 'channel must be sms or email' };
-  const reason = fields[index.reason]!.trim().toLowerCase();
+  const reason = fields[index.reason].trim().toLowerCase();
   if (!(STAFF_SUPPRESSION_REASONS as readonly string[]).includes(reason)) {
     return { rejected: `reason must be one of ${STAFF_SUPPRESSION_REASONS.join(', ')}` };
   }
-  const address = normaliseSuppressionAddress(channel, fields[index.address]!);
+  const address = normaliseSuppressionAddress(channel, fields[index.address]);
   if (!address.ok) return { rejected: address.reason };
-  const note = noteAt >= 0 ? cleanNote(fields[noteAt]!) : null;
+  const note = noteAt >= 0 ? cleanNote(fields[noteAt]) : null;
   if (note !== null && note.length > MAX_NOTE) return { rejected: `note must be at most ${MAX_NOTE} characters` };
   return { channel, address: address.address, reason, note };
 }

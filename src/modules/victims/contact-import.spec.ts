@@ -19,15 +19,15 @@ export function contactRowToCopy(
   line: number,
 ): string | Rejection {
   if (fields.length !== width) return { reason: `the row has ${fields.length} fields but the header has ${width}` };
-  const phone = normalisePhone(fields[index.phone]!);
+  const phone = normalisePhone(fields[index.phone]);
   if (!phone.ok) return { reason: `phone: ${phone.reason}`, column: 'phone', value: fields[index.phone] };
-  const rawEmail = fields[index.email]!.trim();
+  const rawEmail = fields[index.email].trim();
   const email = rawEmail === '' ? null : rawEmail.toLowerCase();
   if (email !== null && (email.length > 254 || !EMAIL.test(email))) {
     return { reason: 'email is not a valid address', column: 'email', value: rawEmail };
   }
-  const name = fields[index.full_name]!.trim().slice(0, 200);
-  const source = fields[index.source]!.trim().slice(0, 50);
+  const name = fields[index.full_name].trim().slice(0, 200);
+  const source = fields[index.source].trim().slice(0, 50);
   return `${importId}\t${line}\t${phone.e164}\t${copyText(email)}\t${copyText(name || null)}\t${copyText(source || null)}\n`;
 }
 
@@ -41,7 +41,7 @@ export function contactImportSpec(): ImportSpec<ContactColumn> {
     rows: { module: __filename, factory: 'makeContactRow', make: makeContactRow },
     async finish(client: Client, importId: string) {
       await refreshContactDetails(client, importId);
-      const { rows } = await client.query(
+      const { rows } = await client.query<{ matchedVictim: number; unmatched: number; victimsEnriched: number }>(
         `SELECT count(*) FILTER (WHERE v.id IS NOT NULL)::int AS "matchedVictim",
                 count(*) FILTER (WHERE v.id IS NULL)::int AS "unmatched",
                 count(DISTINCT v.id)::int AS "victimsEnriched"
@@ -56,5 +56,5 @@ export function contactImportSpec(): ImportSpec<ContactColumn> {
 
 /** The row rule for a parse lane. */
 export function makeContactRow(): RowRule {
-  return (fields, index, width, importId, line) => contactRowToCopy(fields, index as Record<ContactColumn, number>, width, importId, line);
+  return (fields, index, width, importId, line) => contactRowToCopy(fields, index, width, importId, line);
 }

@@ -63,7 +63,7 @@ export class VictimMatchingService {
       const codes = institutionCodesSql(institutions.rows);
       const parts = await Promise.all(Array.from({ length: slices }, (_, slice) => this.matchSlice(slice, slices, codes)));
       await refreshContactDetails(lock);
-      const totals = await lock.query(
+      const totals = await lock.query<Pick<MatchResult, 'victims' | 'withLongCall' | 'reachableBySms' | 'reachableByEmail'>>(
         `SELECT count(*)::int AS victims,
                 count(*) FILTER (WHERE longest_call_seconds >= 60)::int AS "withLongCall",
                 count(*) FILTER (WHERE 'sms' = ANY (channels))::int AS "reachableBySms",
@@ -132,7 +132,7 @@ export class VictimMatchingService {
                 CASE WHEN s.target_type = 'mobile' THEN ARRAY['sms'] ELSE '{}'::text[] END
            FROM match_fresh s
            JOIN unnest($1::text[]) WITH ORDINALITY AS codes (code, rn) ON codes.rn = s.rn`,
-        [newReferenceCodes(fresh.rows[0]!.n)],
+        [newReferenceCodes(fresh.rows[0].n)],
       );
       await c.query('COMMIT');
       return { created: created.rowCount ?? 0, updated: updated.rowCount ?? 0 };

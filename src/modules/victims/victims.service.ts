@@ -59,7 +59,7 @@ export class VictimsService {
       params,
     );
     const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor([page[page.length - 1]!.priority_score, page[page.length - 1]!.id]) : null;
+    const nextCursor = rows.length > limit ? encodeCursor([page[page.length - 1].priority_score, page[page.length - 1].id]) : null;
     const whole = staff.role !== 'analyst';
     if (whole && page.length > 0) {
       await this.audit.record({
