@@ -27,13 +27,14 @@
  * - An empty body is reported alone (with a missing email subject): the other
  *   rules say nothing useful about no text.
  */
+import type { Channel } from './channel.js';
 import { domainToASCII } from 'node:url';
 
 import { readHtml, type HtmlUrl } from './html-content.js';
 import { analyseSms, SMS_LIMITS, type SmsAnalysis } from './sms-segments.js';
 import { KNOWN_PLACEHOLDERS, longestRendering, REFERENCE_MAX_LENGTH, unknownPlaceholders } from './template.js';
 
-export type ContentChannel = 'sms' | 'email';
+export type ContentChannel = Channel;
 
 export type ViolationRule =
   | 'empty_body'

@@ -1,3 +1,4 @@
+import { CHANNELS, type Channel } from '../../common/channel.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -9,8 +10,7 @@ import { IsDateTime } from '../../common/validation.js';
 import { CalledDateRule, MinLongestCallSecondsRule, VICTIM_STATUSES, type VictimStatus } from '../victims/victims.dto.js';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from './campaign-state.js';
 
-export const CHANNELS = ['sms', 'email'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, type Channel };
 export const CHANNEL_STRATEGIES = ['all', 'first_available'] as const;
 export type ChannelStrategy = (typeof CHANNEL_STRATEGIES)[number];
 

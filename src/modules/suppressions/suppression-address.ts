@@ -7,11 +7,12 @@
  *   Landlines and foreign numbers are accepted: suppressing them is harmless.
  * - email: trimmed and lower-cased, then it must pass `isPlausibleEmail`.
  */
+import { CHANNELS, type Channel } from '../../common/channel.js';
 import { isPlausibleEmail } from '../../common/compliance-gate.js';
 import { normalisePhone } from '../../common/phone.js';
 
-export type SuppressionChannel = 'sms' | 'email';
-export const SUPPRESSION_CHANNELS: readonly SuppressionChannel[] = ['sms', 'email'];
+export type SuppressionChannel = Channel;
+export const SUPPRESSION_CHANNELS: readonly SuppressionChannel[] = CHANNELS;
 
 export type NormalisedSuppressionAddress = { ok: true; address: string } | { ok: false; reason: string };
 

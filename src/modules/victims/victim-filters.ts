@@ -1,9 +1,10 @@
+import type { Channel } from '../../common/channel.js';
 /** The victim filters staff use to list victims and to choose a campaign's audience. */
 export interface VictimFilters {
   minLongestCallSeconds?: number | null;
   institution?: string;
   status?: string;
-  channel?: 'sms' | 'email';
+  channel?: Channel;
   calledAfter?: string;
   calledBefore?: string;
 }

@@ -1,3 +1,4 @@
+import type { Channel } from '../../common/channel.js';
 import { applyDecorators } from '@nestjs/common';
 import { PageQueryDto } from '../../common/paging.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
@@ -41,7 +42,7 @@ export class VictimQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ enum: ['sms', 'email'] })
   @IsOptional() @IsIn(['sms', 'email'], { message: 'channel must be sms or email' })
-  channel?: 'sms' | 'email';
+  channel?: Channel;
 
   @ApiPropertyOptional({ description: 'Last call on or after this date (YYYY-MM-DD) or RFC 3339 date-time' })
   @CalledDateRule('calledAfter')
