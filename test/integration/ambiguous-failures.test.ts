@@ -24,6 +24,8 @@ import { ownDatabase } from '../support/test-db.js';
 const PUBLIC = 'https://outreach.police.uk';
 const OPT_OUT_TEXT = '\nReply STOP to unsubscribe';
 const FINAL_WAIT_MS = 15_000;
+/** How long a campaign at rest must stay unchanged to count as settled. */
+const QUIET_MS = 500;
 
 type Row = { id: string; address: string; status: string; provider_message_id: string | null };
 
@@ -111,10 +113,14 @@ describe('ambiguous provider failures: at most once, never guessed', () => {
 
   /**
    * Bounded wait for the campaign to come to rest: no message pending, queued or
-   * sending, and no callback or slow answer of the fake still on its way. Returns
-   * whether it did, so that the caller's precise assertions say what went wrong.
+   * sending, no callback or slow answer of the fake still on its way, and nothing
+   * changed for QUIET_MS (an answer the fake has written may still be on its way into
+   * the app). Returns whether it did, so that the caller's precise assertions say what
+   * went wrong.
    */
   async function settle(campaignId: string, ms = FINAL_WAIT_MS): Promise<boolean> {
+    let last = '';
+    let since = 0;
     try {
       await waitFor(
         'the campaign to come to rest',
@@ -123,8 +129,13 @@ describe('ambiguous provider failures: at most once, never guessed', () => {
           if (rows.some((r) => ['pending', 'queued', 'sending'].includes(r.status))) return false;
           await twilio.callbacksIdle();
           await twilio.answersIdle();
-          const again = await messages(campaignId);
-          return JSON.stringify(again) === JSON.stringify(rows);
+          const now = JSON.stringify(await messages(campaignId));
+          if (now !== last) {
+            last = now;
+            since = Date.now();
+            return false;
+          }
+          return Date.now() - since >= QUIET_MS;
         },
         ms,
       );
@@ -333,6 +344,41 @@ describe('ambiguous provider failures: at most once, never guessed', () => {
       expect(await twilioSummary(id)).toEqual(byAddress(numbers.map((n) => expected(n, slowLost.has(n) ? 'sent' : 'delivered', 1))));
       expect(rested).toBe(true);
     }, 40_000);
+
+    it('a slow send the reconciler cannot look up (list failing, callbacks lost) is settled by its own late answer: sent once, with its sid', async () => {
+      const { id, numbers, betrayed } = await smsCampaign(4, (i) => i % 2 === 0);
+      twilio.failLists({ status: 500, code: 20500, message: 'Internal Server Error' });
+      twilio.callbacks({ lose: true });
+      twilio.betrayWhen((c) => (betrayed.has(c.to) && c.attempt === 1 ? { mode: 'slow_answer', answerAfterMs: 4000, tickMs: 200 } : undefined));
+      await launch(id);
+      await twilio.answersIdle();
+      const rested = await settle(id);
+      expect(await twilioSummary(id)).toEqual(byAddress(numbers.map((n) => expected(n, 'sent', 1))));
+      expect(rested).toBe(true);
+    }, 30_000);
+
+    it('a first attempt that fails slowly, after the reconciler gave the message a second one, undoes nothing: sent once', async () => {
+      // Attempt 1 never reaches Twilio and its 500 comes after 4.5 s, long after the
+      // reconciler (2 s) found nothing there; attempt 2 is slow too (3 s, stored on
+      // arrival). However the second attempt is started (by the reconciler at once, or once
+      // attempt 1 gives up), a late answer belongs to its own claim only: it must not
+      // release, fail or resend a later one. No callbacks: only answers and lookups settle it.
+      const { id, numbers, betrayed } = await smsCampaign(6, (i) => i % 3 === 0);
+      twilio.betrayWhen((c) =>
+        !betrayed.has(c.to)
+          ? undefined
+          : c.attempt === 1
+            ? { mode: 'slow_reject', answerAfterMs: 4500, tickMs: 200 }
+            : c.attempt === 2
+              ? { mode: 'slow_answer', answerAfterMs: 3000, tickMs: 200 }
+              : undefined,
+      );
+      await launch(id);
+      const rested = await settle(id, 25_000);
+      await twilio.answersIdle();
+      expect(await twilioSummary(id)).toEqual(byAddress(numbers.map((n) => expected(n, 'sent', betrayed.has(n) ? 2 : 1))));
+      expect(rested).toBe(true);
+    }, 45_000);
 
     it('the status webhook with ?messageId= applies to the message it names, even before its API answer; a signature for one message id does not pass for another', async () => {
       const { id, numbers } = await smsCampaign(2, () => false);

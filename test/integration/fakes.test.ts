@@ -105,6 +105,16 @@ describe('fake Twilio: betrayals, seen by the real twilio client', () => {
     await fake.answersIdle();
   });
 
+  it('slow_reject: nothing stored, and a 500 trickled past the client timeout', async () => {
+    fake.betrayNext(1, { mode: 'slow_reject', answerAfterMs: 1200, tickMs: 100 });
+    const started = Date.now();
+    const err = await caught(create(c, '+447781000011', 21));
+    expect(err.status).toBe(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1100);
+    expect(fake.creates()).toBe(1);
+    expect(fake.sent).toHaveLength(0);
+  });
+
   it('betrayWhen: by predicate, with the attempt number per To', async () => {
     fake.betrayWhen((cr) => (cr.to === '+447781000008' && cr.attempt === 1 ? 'stall_reject' : undefined));
     expect(isTimeout(await caught(create(c, '+447781000008', 18)))).toBe(true);

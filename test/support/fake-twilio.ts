@@ -52,17 +52,19 @@ export interface FakeTwilioFailure {
  *  - reset_before_accept: the socket is reset before anything is stored;
  *  - slow_answer: stored at once, and the 201 arrives after `answerAfterMs`, its body
  *    trickled a byte at a time so that an idle-socket timeout never fires: a send that
- *    outlasts SENDING_TIMEOUT_MS although the provider timeout is shorter.
+ *    outlasts SENDING_TIMEOUT_MS although the provider timeout is shorter;
+ *  - slow_reject: not stored, and a 500 (or `status`) trickled the same way: a failed
+ *    attempt whose answer arrives after the reconciler gave the message another one.
  */
-export type FakeTwilioBetrayalMode = 'drop_answer' | 'error_after_accept' | 'stall' | 'stall_reject' | 'reset_before_accept' | 'slow_answer';
+export type FakeTwilioBetrayalMode = 'drop_answer' | 'error_after_accept' | 'stall' | 'stall_reject' | 'reset_before_accept' | 'slow_answer' | 'slow_reject';
 
 export interface FakeTwilioBetrayal {
   mode: FakeTwilioBetrayalMode;
-  /** error_after_accept: the HTTP status (default 500). */
+  /** error_after_accept, slow_reject: the HTTP status (default 500). */
   status?: number;
-  /** slow_answer: when the answer is complete (default 3000 ms). */
+  /** slow_answer, slow_reject: when the answer is complete (default 3000 ms). */
   answerAfterMs?: number;
-  /** slow_answer: the gap between trickled bytes (default 200 ms). */
+  /** slow_answer, slow_reject: the gap between trickled bytes (default 200 ms). */
   tickMs?: number;
 }
 
@@ -265,6 +267,10 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       const betrayal = normalise(betrayals.shift() ?? betrayFn?.(create));
       if (betrayal?.mode === 'reset_before_accept') return reset(req);
       if (betrayal?.mode === 'stall_reject') return; // the client's timeout ends it; close() ends the rest
+      if (betrayal?.mode === 'slow_reject') {
+        const status = betrayal.status ?? 500;
+        return slowJson(res, status, { code: 20500, message: 'Internal Server Error', more_info: moreInfo(20500), status }, betrayal.answerAfterMs ?? 3000, betrayal.tickMs ?? 200);
+      }
       const failure = betrayal ? undefined : (queued.shift() ?? failFn?.(create.to, create.body, create));
       if (failure) return sendFailure(res, failure);
       const { to, body } = create;
