@@ -416,17 +416,22 @@ export async function startFakeTwilio(opts: FakeTwilioOptions = {}): Promise<Fak
       }, delay + i * gap);
       timers.add(t);
     });
+    // One message's callbacks go one after another (each waits for the answer to the one
+    // before), so their order is the plan's, never the network's: `reorder` is the way to
+    // ask for another.
+    let chain: Promise<unknown> = Promise.resolve();
     order.forEach((step, i) => {
       const lost = p.lose === true || (typeof p.lose === 'function' && p.lose(step, steps.indexOf(step)));
-      if (lost) return;
+      if (lost || !msg.statusCallback) return;
       for (let copy = 0; copy < (p.duplicate ? 2 : 1); copy++) {
         scheduledCallbacks++;
         const t = setTimeout(() => {
           timers.delete(t);
-          const posting = post(msg, step).finally(() => {
+          const posting = chain.then(() => post(msg, step)).catch(() => undefined).finally(() => {
             scheduledCallbacks--;
             inFlight.delete(posting);
           });
+          chain = posting;
           inFlight.add(posting);
         }, delay + i * gap + copy);
         timers.add(t);
