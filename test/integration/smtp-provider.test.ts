@@ -41,7 +41,7 @@ async function sendError(p: SmtpEmailProvider, e: OutgoingEmail): Promise<Provid
 
 /** Nothing a log might print from the error names the recipient. */
 function expectNoAddress(err: ProviderError, address: string) {
-  for (const s of [err.message, err.code, JSON.stringify(err), String(err.cause ?? '')]) {
+  for (const s of [err.message, err.code, JSON.stringify(err), JSON.stringify(err.cause ?? null)]) {
     expect(s).not.toContain(address);
     expect(s).not.toMatch(ADDRESS_RE);
   }

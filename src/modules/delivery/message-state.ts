@@ -48,8 +48,11 @@ export const MESSAGE_RANK: Readonly<Record<MessageStatus, number>> = {
 };
 
 export const FINAL_STATUSES: readonly MessageStatus[] = MESSAGE_STATUSES.filter((s) => MESSAGE_RANK[s] === 40);
-/** Statuses in which a campaign still has work to do (it cannot complete). */
-export const OPEN_STATUSES: readonly MessageStatus[] = ['pending', 'queued', 'sending'];
+/**
+ * Statuses in which a campaign still has work to do, so it cannot complete: an
+ * `unknown` message waits for a person, who may find it never left and send it again.
+ */
+export const OPEN_STATUSES: readonly MessageStatus[] = ['pending', 'queued', 'sending', 'unknown'];
 
 export interface MessageMove {
   from: readonly MessageStatus[];
