@@ -5,7 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { HttpErrorFilter } from './common/http-exception.filter.js';
-import { SafeInputPipe, UnexpectedInputInterceptor } from './common/validation.js';
+import { SafeInputPipe } from './common/validation.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/configuration.js';
 
@@ -28,7 +28,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // 1 MB is far above any legitimate JSON or form body here (uploads are multipart).
   app.useBodyParser('json', { limit: '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: '1mb' });
-  app.useGlobalInterceptors(new UnexpectedInputInterceptor());
   app.useGlobalPipes(
     new SafeInputPipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true }),

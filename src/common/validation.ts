@@ -1,11 +1,10 @@
 import {
-  ArgumentMetadata, BadRequestException, CallHandler, ExecutionContext, Injectable, NestInterceptor, PipeTransform,
+  ArgumentMetadata, BadRequestException, CanActivate, ExecutionContext, Injectable, PipeTransform,
 } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
 import { ACCESS_KEY, type AccessRule } from './access.js';
 import { isDateOrDateTime, isRfc3339DateTime, isUuid, unsafeInputProblem } from './input-rules.js';
 
@@ -41,20 +40,22 @@ interface Takes {
 }
 
 @Injectable()
-export class UnexpectedInputInterceptor implements NestInterceptor {
+export class UnexpectedInputGuard implements CanActivate {
   private readonly takes = new WeakMap<object, Takes>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') {
-      const req = context.switchToHttp().getRequest<Request>();
-      const takes = this.argsOf(context);
-      if (takes.public) return next.handle();
-      if (hasBody(req) && !takes.body) throw new BadRequestException('This route takes no request body; send the request without one');
-      if (Object.keys(req.query ?? {}).length > 0 && !takes.query) {
-        throw new BadRequestException('This route takes no query parameters; send the request without a query string');
-      }
+  // A guard rather than an interceptor: an interceptor wraps every request in an
+  // observable pipeline, which cost the webhook path a third of its throughput. It is
+  // mounted after the access guard, so a caller without access still gets 401/403 first.
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const takes = this.argsOf(context);
+    if (takes.public) return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    if (hasBody(req) && !takes.body) throw new BadRequestException('This route takes no request body; send the request without one');
+    if (Object.keys(req.query ?? {}).length > 0 && !takes.query) {
+      throw new BadRequestException('This route takes no query parameters; send the request without a query string');
     }
-    return next.handle();
+    return true;
   }
 
   private argsOf(context: ExecutionContext): Takes {

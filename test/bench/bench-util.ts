@@ -49,7 +49,10 @@ export async function cli<T>(args: string[], env: Record<string, string>): Promi
 /** The Node flags of `npm start` (package.json), so benchmarks run the service as deployed. */
 export function startFlags(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+  const flags = pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--'));
+  // BENCH_CPU_PROF=DIR: every server the bench starts writes a V8 CPU profile there on exit.
+  const prof = process.env.BENCH_CPU_PROF;
+  return prof ? [...flags, '--cpu-prof', `--cpu-prof-dir=${prof}`] : flags;
 }
 
 /** A built server (dist, `npm start` flags) as a child process, with its peak RSS sampled. */

@@ -96,3 +96,24 @@ describe('messages that need a person', () => {
     expect((await t.ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'message.resolved'`))[0].n).toBe(before);
   });
 });
+
+describe('a launch that committed stands when Redis does not answer', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ APP_ROLE: 'api', REDIS_URL: 'redis://127.0.0.1:6390' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 200 with the campaign running, nothing enqueued and why, and every message queued in Postgres for the reconciler', async () => {
+    const staff = await staffTokens(t);
+    const inst = tag();
+    await seedVictims(t.ds, inst, Array.from({ length: 3 }, () => ({})));
+    const id = await approvedCampaign(t, staff, inst);
+    const res = await t.http().post(`/api/campaigns/${id}/launch`).set({ Authorization: `Bearer ${staff.supervisor}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'running', enqueued: 0 });
+    expect(res.body.enqueueError).toMatch(/launched.*reconciler/);
+    const rows = await t.ds.query(`SELECT status, count(*)::int AS n FROM messages WHERE campaign_id = $1 GROUP BY 1`, [id]);
+    expect(rows).toEqual([{ status: 'queued', n: 3 }]);
+  });
+});

@@ -15,6 +15,7 @@ import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 import { RateLimitStoreModule, RateLimitThrottlerModule } from '../rate-limit/rate-limit.module.js';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard.js';
+import { UnexpectedInputGuard } from '../../common/validation.js';
 
 const jwt = JwtModule.registerAsync({
   inject: [APP_CONFIG],
@@ -43,6 +44,8 @@ export class AuthModule {}
   providers: [
     { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_GUARD, useClass: AccessGuard },
+    // After the access guard: input a route does not read is refused (see validation.ts).
+    { provide: APP_GUARD, useClass: UnexpectedInputGuard },
   ],
 })
 export class AccessGuardModule {}

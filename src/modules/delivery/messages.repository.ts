@@ -335,7 +335,13 @@ export class MessagesRepository {
  * asking the provider. Kept here so every write to `messages` stays in this file.
  */
 export function receiptMoveSql(source: string): string {
+  // The message each receipt is about: the one holding its provider id, else the one it
+  // names. Resolved first so the update joins on the primary key (an OR in the join
+  // made the planner's estimate, and with it JIT compilation, cost more than the work).
   return `
+       targets AS (
+         SELECT p.*, coalesce((SELECT o.id FROM messages o WHERE o.provider_message_id = p.provider_message_id), p.message_id) AS target_id
+           FROM ${source} p),
        moved AS (
          UPDATE messages m
             SET status = CASE WHEN ${rankSql('m.status')} < p.rank THEN p.status ELSE m.status END,
@@ -346,11 +352,9 @@ export function receiptMoveSql(source: string): string {
                 delivered_at = CASE WHEN p.status = 'delivered' THEN now() ELSE m.delivered_at END,
                 failed_at = CASE WHEN p.status IN ('temporary_failure', 'permanent_failure') THEN now() ELSE m.failed_at END,
                 updated_at = now()
-           FROM ${source} p
-          WHERE ${fromSql('receipt', 'm.status')}
-            AND (m.provider_message_id = p.provider_message_id
-                 OR (p.message_id IS NOT NULL AND m.id = p.message_id AND m.provider_message_id IS NULL
-                     AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.provider_message_id = p.provider_message_id)))
+           FROM targets p
+          WHERE m.id = p.target_id AND ${fromSql('receipt', 'm.status')}
+            AND (m.provider_message_id = p.provider_message_id OR m.provider_message_id IS NULL)
             AND (${rankSql('m.status')} < p.rank OR m.provider_message_id IS NULL)
          RETURNING m.id, m.status, m.channel, m.address, m.victim_id, m.provider_message_id, p.error_code),
        events AS (

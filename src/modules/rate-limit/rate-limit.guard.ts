@@ -24,7 +24,25 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
+    const path = RateLimitGuard.path(context);
+    if (isWebhook(path)) return this.webhook(context);
     return super.canActivate(context);
+  }
+
+  /**
+   * Twilio's callbacks meet only the webhook ceiling, counted in this process: the
+   * throttler's walk over every named limit, and a Redis round trip, on each of thousands
+   * of callbacks a second cost a third of the receipts path's throughput, for a limit
+   * that only guards against a flood of unsigned junk (the signature is the real check).
+   */
+  private async webhook(context: ExecutionContext): Promise<boolean> {
+    const t = this.throttlers.find((x) => x.name === 'webhook');
+    if (!t || typeof t.limit !== 'number' || typeof t.ttl !== 'number') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    const block = typeof t.blockDuration === 'number' ? t.blockDuration : t.ttl;
+    const r = await this.storageService.increment(req.ip ?? 'unknown', t.ttl, t.limit, block, 'webhook');
+    if (r.isBlocked) await this.throwThrottlingException(context, { ...r, limit: t.limit, ttl: t.ttl, key: 'webhook', tracker: req.ip ?? 'unknown' });
+    return true;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
