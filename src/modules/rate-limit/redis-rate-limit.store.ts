@@ -138,8 +138,9 @@ export class RedisRateLimitStore implements ThrottlerStorage, OnModuleInit, OnMo
     // The webhook ceiling is counted in this process only: it guards against a flood of
     // unsigned junk (the signature is the real check), and a Redis round trip on every one
     // of Twilio's callbacks halved the receipts path's throughput.
+    // (Not hashed: the hash keeps addresses out of Redis key names, and this never leaves the process.)
     const r = PER_PROCESS.has(throttlerName)
-      ? this.local.hit(this.key(throttlerName, key), ttl, limit + 1, blockDuration)
+      ? this.local.hit(`${throttlerName}:${key}`, ttl, limit + 1, blockDuration)
       : await this.hit(throttlerName, key, ttl, limit + 1, blockDuration);
     return {
       totalHits: r.hits,
