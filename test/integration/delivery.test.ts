@@ -209,6 +209,16 @@ describe('delivery through the sandbox providers (workers in process)', () => {
       expect((await status(m.id)).status).toBe('sent');
     });
 
+    it('a signed callback with a NUL or junk ErrorCode is stored without the code, and fails no batch', async () => {
+      const [a, b] = [await sentMessage(), await sentMessage()];
+      await Promise.all([
+        post({ MessageSid: a.sid, MessageStatus: 'undelivered', ErrorCode: '300\u00003' }).expect(204),
+        post({ MessageSid: b.sid, MessageStatus: 'delivered', ErrorCode: 'x'.repeat(5000) }).expect(204),
+      ]);
+      expect(await status(a.id)).toEqual({ status: 'temporary_failure', error_code: null });
+      expect(await status(b.id)).toEqual({ status: 'delivered', error_code: null });
+    });
+
     it('is idempotent and never moves a message backwards', async () => {
       const m = await sentMessage();
       const deliveredEvents = async () =>
