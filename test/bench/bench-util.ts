@@ -108,7 +108,7 @@ export const BENCH_PASSWORD = 'bench-password-123456';
 export async function benchStaff(env: Record<string, string>, base: string): Promise<Record<'operator' | 'supervisor' | 'admin', string>> {
   const out: Record<string, string> = {};
   for (const role of ['operator', 'supervisor', 'admin']) {
-    await cli(['user:create', '--email', `${role}@bench.police.uk`, '--password', BENCH_PASSWORD, '--role', role], env).catch(() => undefined);
+    await cli(['user:create', '--email', `${role}@bench.police.uk`, '--role', role], { ...env, OUTREACH_PASSWORD: BENCH_PASSWORD }).catch(() => undefined);
     out[role] = (await call('POST', `${base}/api/auth/login`, undefined, { email: `${role}@bench.police.uk`, password: BENCH_PASSWORD })).accessToken;
   }
   return out;

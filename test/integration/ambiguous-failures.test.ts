@@ -4,6 +4,7 @@ import { approvedCampaign, EMAIL_TEMPLATE, randomMobile, seedVictims, Staff, sta
 import { CallbackPlan, FakeTwilio, FakeTwilioBetrayal, FakeTwilioBetrayalMode, signTwilioRequest, startFakeTwilio } from '../support/fake-twilio.js';
 import { SmtpBetrayal, startSmtpServer, TestSmtpServer } from '../support/smtp-server.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
+import { realProvidersEnv } from '../support/provider-env.js';
 import { ownDatabase } from '../support/test-db.js';
 
 /**
@@ -49,15 +50,7 @@ describe('ambiguous provider failures: at most once, never guessed', () => {
       DATABASE_URL: db,
       APP_ROLE: 'all',
       PUBLIC_BASE_URL: PUBLIC,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+447700900999',
-      TWILIO_API_URL: twilio.url,
-      EMAIL_PROVIDER: 'smtp',
-      SMTP_URL: smtp.url,
-      SMS_RATE_PER_SECOND: '1000',
-      EMAIL_RATE_PER_SECOND: '1000',
+      ...realProvidersEnv(twilio, smtp, 1000),
       WORKER_CONCURRENCY: '10',
       // A stalled send gives up after 800 ms; a message 2 s in `sending` is the
       // reconciler's to resolve, and it looks every 200 ms.

@@ -6,6 +6,7 @@ import { FakeTwilio, startFakeTwilio } from '../support/fake-twilio.js';
 import { startProcess } from '../support/processes.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
+import { realProvidersEnv } from '../support/provider-env.js';
 import { ownDatabase, TEST_REDIS_URL } from '../support/test-db.js';
 
 type Worker = Awaited<ReturnType<typeof startProcess>>;
@@ -33,15 +34,7 @@ describe('delivery through faults (worker processes, fake Twilio, real SMTP)', (
       DATABASE_URL: db,
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+447700900999',
-      TWILIO_API_URL: twilio.url,
-      EMAIL_PROVIDER: 'smtp',
-      SMTP_URL: smtp.url,
-      SMS_RATE_PER_SECOND: '10000',
-      EMAIL_RATE_PER_SECOND: '10000',
+      ...realProvidersEnv(twilio, smtp, 10000),
       RECONCILE_INTERVAL_MS: '500',
       SENDING_TIMEOUT_MS: '4000',
       PROVIDER_TIMEOUT_MS: '1500',

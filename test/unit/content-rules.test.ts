@@ -1,3 +1,4 @@
+import { TEST_CONTENT_POLICY } from '../support/content-policy.js';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -10,13 +11,7 @@ import {
   type Violation,
 } from '../../src/common/content-rules.js';
 
-const POLICY: ContentPolicy = {
-  orgName: 'Metropolitan Police',
-  allowedLinkDomains: ['police.uk', 'gov.uk'],
-  smsMaxSegments: 3,
-  reportUrl: 'https://outreach.example.org/report',
-  longestInstitutionName: 'Nationwide Building Society',
-};
+const POLICY: ContentPolicy = TEST_CONTENT_POLICY;
 
 const GOOD_SMS =
   'Metropolitan Police: your number was called by a fraudster posing as ((institution)). ' +

@@ -1,16 +1,11 @@
+import { TEST_CONTENT_POLICY } from '../support/content-policy.js';
 import { describe, expect, it } from 'vitest';
 
 import { checkContent, checkHtml, type ContentPolicy, type ViolationRule } from '../../src/common/content-rules.js';
 import { decodeCss, readHtml, srcsetUrls } from '../../src/common/html-content.js';
 import { escapeHtml, renderHtmlTemplate, renderTemplate } from '../../src/common/template.js';
 
-const POLICY: ContentPolicy = {
-  orgName: 'Metropolitan Police',
-  allowedLinkDomains: ['police.uk', 'gov.uk'],
-  smsMaxSegments: 3,
-  reportUrl: 'https://outreach.example.org/report',
-  longestInstitutionName: 'Nationwide Building Society',
-};
+const POLICY: ContentPolicy = TEST_CONTENT_POLICY;
 
 function rulesOf(html: string): ViolationRule[] {
   return [...new Set(checkHtml(html, POLICY).map((v) => v.rule))].sort();

@@ -19,7 +19,7 @@ import { CampaignStatus, statusOnStart } from './campaign-state.js';
 import type { Channel } from '../../common/channel.js';
 import { CampaignRow, CampaignsService, view } from './campaigns.service.js';
 import { estimateFinish } from './eta.js';
-import { messageJobId, messageJobOptions } from './message-jobs.js';
+import { messageJobId, messageJobOptions, retryPolicy } from './message-jobs.js';
 
 /** Audience members planned per round trip: bounded memory whatever the audience. */
 const CHUNK = 10_000;
@@ -172,7 +172,7 @@ export class CampaignLaunchService {
    * or when Redis lost its data). Returns how many jobs were offered.
    */
   async enqueueQueued(campaignId: string, opts: { repair?: boolean } = {}): Promise<number> {
-    const retry = { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs };
+    const retry = retryPolicy(this.config);
     let offered = 0;
     for await (const rows of this.messagePages(campaignId, 'queued')) {
       const now = Date.now();

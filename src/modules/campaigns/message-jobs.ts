@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { AppConfig } from '../../config/configuration.js';
 
 /**
  * One BullMQ job per message. Its id is derived from the message id (BullMQ refuses
@@ -14,6 +15,11 @@ export interface RetryPolicy {
   attempts: number;
   /** SEND_RETRY_BASE_MS: the first retry's delay, doubled each time. */
   backoffMs: number;
+}
+
+/** The retry policy configured for sends (SEND_MAX_ATTEMPTS, SEND_RETRY_BASE_MS). */
+export function retryPolicy(config: Pick<AppConfig, 'sendMaxAttempts' | 'sendRetryBaseMs'>): RetryPolicy {
+  return { attempts: config.sendMaxAttempts, backoffMs: config.sendRetryBaseMs };
 }
 
 /**

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.j
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService } from '../audit/audit.service.js';
-import { messageJobOptions } from '../campaigns/message-jobs.js';
+import { messageJobOptions, retryPolicy } from '../campaigns/message-jobs.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import type { MessageListQueryDto, ResolveMessageDto } from './messages.dto.js';
 import { MessagesRepository } from './messages.repository.js';
@@ -82,7 +82,7 @@ export class MessagesService {
         settled.channel,
         'send',
         { messageId: id },
-        messageJobOptions(id, settled.not_before, { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs }),
+        messageJobOptions(id, settled.not_before, retryPolicy(this.config)),
       );
       enqueued = true;
     }

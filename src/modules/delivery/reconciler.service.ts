@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { CampaignLaunchService } from '../campaigns/campaign-launch.service.js';
-import { messageJobId, messageJobOptions } from '../campaigns/message-jobs.js';
+import { messageJobId, messageJobOptions, retryPolicy } from '../campaigns/message-jobs.js';
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { DeliveryService } from './delivery.service.js';
@@ -131,7 +131,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const r = await this.delivery.resolveStuck(m);
     if (r === 'requeued') {
       if (state !== 'unknown') await queue.remove(jobId);
-      await this.producer.add(m.channel, 'send', { messageId: m.id }, messageJobOptions(m.id, null, { attempts: this.config.sendMaxAttempts, backoffMs: this.config.sendRetryBaseMs }));
+      await this.producer.add(m.channel, 'send', { messageId: m.id }, messageJobOptions(m.id, null, retryPolicy(this.config)));
     }
     return r;
   }
