@@ -15,7 +15,8 @@ import type { StaffPrincipal } from '../common/access.js';
 import { AuthService } from '../modules/auth/auth.service.js';
 import type { StaffRole } from '../modules/auth/staff-user.entity.js';
 import { CampaignLaunchService } from '../modules/campaigns/campaign-launch.service.js';
-import { CampaignsService } from '../modules/campaigns/campaigns.service.js';
+import { CampaignsService, DEFAULT_SEND_WINDOW } from '../modules/campaigns/campaigns.service.js';
+import { isWithinWindow, WEEKDAYS } from '../common/compliance-gate.js';
 import { CampaignStatsService } from '../modules/campaigns/campaign-stats.service.js';
 import { ProviderRatesService } from '../modules/settings/provider-rates.service.js';
 import { Inject } from '@nestjs/common';
@@ -142,12 +143,18 @@ export class DemoCommand extends CommandRunner {
     }
     const operator = await this.demoStaff('operator');
     const supervisor = await this.demoStaff('supervisor');
+    // A real campaign keeps the 09:00–20:00 window; a demo run in the evening would
+    // otherwise wait for the morning. The sandbox reaches nobody, so its window is opened.
+    const open = isWithinWindow(new Date(), DEFAULT_SEND_WINDOW);
+    if (!open) say('   outside 09:00–20:00 (Europe/London): the demo campaign is given a window open all day (sandbox only)');
+    const sendWindow = { ...DEFAULT_SEND_WINDOW, days: [...(open ? DEFAULT_SEND_WINDOW.days : WEEKDAYS)], ...(open ? {} : { start: '00:00', end: '23:59' }) };
     const draft = await this.campaigns.create(
       {
         name,
         channels: ['sms', 'email'],
         channelStrategy: 'first_available',
         audience: { minLongestCallSeconds: 60 },
+        sendWindow,
         sms: {
           body: 'City Police: we are warning people called by fraudsters pretending to be ((institution)). We will never ask for your PIN or passwords. Ref ((reference)). ((report_url))',
         },
