@@ -27,6 +27,11 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
+/** A positive bigint id (messages, suppressions, removal requests), as a string of at most 18 digits. */
+export function isBigintId(value: unknown): value is string {
+  return typeof value === 'string' && /^[1-9]\d{0,17}$/.test(value);
+}
+
 /** A whole number Postgres's integer column holds. */
 export function isInt4(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= -INT4_MAX - 1 && value <= INT4_MAX;

@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { isInt4, isRfc3339DateTime, isUuid } from './input-rules.js';
+import { isBigintId, isInt4, isRfc3339DateTime, isUuid } from './input-rules.js';
 
 /** The cursor and page size every cursor-paginated list takes. */
 export class PageQueryDto {
@@ -49,7 +49,7 @@ const CURSOR_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   int4: isInt4,
   uuid: isUuid,
   timestamp: isRfc3339DateTime,
-  id8: (v) => typeof v === 'string' && /^[1-9]\d{0,17}$/.test(v),
+  id8: isBigintId,
 };
 
 /** The sort key a cursor carries, exactly `parts` long with each part checked; 400 otherwise. */

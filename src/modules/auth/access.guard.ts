@@ -1,3 +1,4 @@
+import { isUuid } from '../../common/input-rules.js';
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
@@ -14,7 +15,6 @@ export interface StaffClaims {
   exp: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ENDED = 'The access token is no longer valid (logged out, or the account changed); log in again';
 
 /**
@@ -72,7 +72,7 @@ export class AccessGuard implements CanActivate {
       throw new UnauthorizedException('The access token is invalid or has expired; log in again');
     }
     // jsonwebtoken accepts a token without `exp` as one that never expires.
-    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !UUID.test(claims.sub) || !Number.isInteger(claims.tv)) {
+    if (typeof claims.exp !== 'number' || typeof claims.sub !== 'string' || !isUuid(claims.sub) || !Number.isInteger(claims.tv)) {
       throw new UnauthorizedException('The access token is invalid or has expired; log in again');
     }
     return claims as StaffClaims;

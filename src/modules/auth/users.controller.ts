@@ -1,3 +1,4 @@
+import { isUuid } from '../../common/input-rules.js';
 import { BadRequestException, Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ClientIp, CurrentStaff, Roles, StaffPrincipal } from '../../common/access.js';
@@ -5,7 +6,6 @@ import { PageQueryDto } from '../../common/paging.js';
 import { StaffUserDto, StaffUserPageDto, UpdateUserDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -27,7 +27,7 @@ export class UsersController {
   @ApiNotFoundResponse({ description: 'No user has this id' })
   @ApiConflictResponse({ description: 'The last active admin, or your own account' })
   update(@Param('id') id: string, @Body() dto: UpdateUserDto, @CurrentStaff() staff: StaffPrincipal, @ClientIp() ip: string | null) {
-    if (!UUID.test(id)) throw new BadRequestException('id must be a UUID, such as 3f2b8c1e-0d4a-4e1b-9c7a-2b5d6e7f8a90');
+    if (!isUuid(id)) throw new BadRequestException('id must be a UUID, such as 3f2b8c1e-0d4a-4e1b-9c7a-2b5d6e7f8a90');
     if (dto.role === undefined && dto.disabled === undefined) throw new BadRequestException('Send role, disabled or both');
     return this.users.update(id, { role: dto.role, disabled: dto.disabled }, { type: 'staff', id: staff.userId, ip });
   }

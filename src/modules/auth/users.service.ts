@@ -1,3 +1,4 @@
+import { isUuid } from '../../common/input-rules.js';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -14,7 +15,6 @@ export interface UserChange {
   disabled?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Admins list, disable, enable and re-role staff; the API and the CLI both call this. */
 @Injectable()
@@ -30,7 +30,7 @@ export class UsersService {
     let after: { email: string; id: string } | null = null;
     if (cursor) {
       const [email, id] = decodeCursor(cursor);
-      if (typeof email !== 'string' || email.length > 320 || typeof id !== 'string' || !UUID.test(id)) throw invalidCursor();
+      if (typeof email !== 'string' || email.length > 320 || typeof id !== 'string' || !isUuid(id)) throw invalidCursor();
       after = { email, id };
     }
     const items = await this.users.list(after, limit + 1);

@@ -1,8 +1,9 @@
+import { isBigintId } from '../../common/input-rules.js';
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../../common/access.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../common/paging.js';
+import { decodeCursorAs, encodeCursor } from '../../common/paging.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -33,7 +34,7 @@ export class MessagesService {
 
   async list(q: MessageListQueryDto) {
     const limit = q.limit ?? 50;
-    const after = q.cursor ? unknownCursor(q.cursor) : null;
+    const after = q.cursor ? decodeCursorAs(q.cursor, ['id8'])[0] : null;
     const rows = await this.messages.listUnknown(after, limit + 1, q.campaignId);
     const page = rows.slice(0, limit);
     return {
@@ -54,7 +55,7 @@ export class MessagesService {
   }
 
   async resolve(id: string, dto: ResolveMessageDto, staff: StaffPrincipal, ip: string | null) {
-    if (!/^[1-9]\d{0,17}$/.test(id)) throw new NotFoundException('No message with that id');
+    if (!isBigintId(id)) throw new NotFoundException('No message with that id');
     const settled = await this.ds.transaction(async (m) => {
       const msg = await this.messages.lockForResolve(m, id);
       if (!msg) throw new NotFoundException('No message with that id');
@@ -88,10 +89,4 @@ export class MessagesService {
     }
     return { id, status: settled.to, enqueued };
   }
-}
-
-function unknownCursor(cursor: string): string {
-  const [id] = decodeCursor(cursor);
-  if (typeof id === 'string' && /^[1-9]\d{0,17}$/.test(id)) return id;
-  throw invalidCursor();
 }

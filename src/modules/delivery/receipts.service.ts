@@ -1,3 +1,4 @@
+import { isBigintId } from '../../common/input-rules.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -68,7 +69,7 @@ export class ReceiptsService {
         batch.map((r) => r.providerMessageId),
         batch.map((r) => r.status),
         batch.map((r) => r.errorCode ?? ''),
-        batch.map((r) => (r.messageId && /^\d{1,18}$/.test(r.messageId) ? r.messageId : null)),
+        batch.map((r) => (isBigintId(r.messageId) ? r.messageId : null)),
       ],
     );
     return batch.map(() => undefined);

@@ -1,3 +1,4 @@
+import { isBigintId } from '../../common/input-rules.js';
 import { Controller, ForbiddenException, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -39,7 +40,7 @@ export class TwilioWebhookController {
     const status = twilioReceiptStatus(messageStatus, errorCode);
     if (!/^(SM|MM)[0-9a-f]{32}$/i.test(sid) || status === null) return;
     const messageId = req.query.messageId;
-    const ours = typeof messageId === 'string' && /^[1-9]\d{0,17}$/.test(messageId) ? messageId : null;
+    const ours = isBigintId(messageId) ? messageId : null;
     await this.receipts.record({ provider: 'twilio', providerMessageId: sid, status, errorCode, messageId: ours });
   }
 

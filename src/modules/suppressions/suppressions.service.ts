@@ -1,3 +1,4 @@
+import { isBigintId, isUuid } from '../../common/input-rules.js';
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createReadStream } from 'node:fs';
@@ -173,7 +174,7 @@ export class SuppressionsService {
    * database refuses the delete too.
    */
   async remove(id: string, actor: StaffActor): Promise<void> {
-    if (!isSuppressionId(id)) throw new NotFoundException('No suppression with that id');
+    if (!isBigintId(id)) throw new NotFoundException('No suppression with that id');
     await this.ds.transaction(async (m) => {
       const found = await queryOne<SuppressionRow>(m, `SELECT * FROM suppressions WHERE id = $1::bigint FOR UPDATE`, [id]);
       if (!found) throw new NotFoundException('No suppression with that id');
@@ -227,7 +228,7 @@ export class SuppressionsService {
 
   /** First person: an admin asks, with a reason, for an opt-out to be removed. */
   async requestRemoval(id: string, dto: RequestRemovalDto, actor: StaffActor) {
-    if (!isSuppressionId(id)) throw new NotFoundException('No suppression with that id');
+    if (!isBigintId(id)) throw new NotFoundException('No suppression with that id');
     const reason = cleanNote(dto.reason);
     if (!reason) throw new BadRequestException('reason must say why the opt-out should be removed');
     return this.ds.transaction(async (m) => {
@@ -277,7 +278,7 @@ export class SuppressionsService {
    * same transaction) or rejects. The requester may reject (withdraw) but never approve.
    */
   async decideRemoval(removalId: string, decision: 'approve' | 'reject', dto: DecideRemovalDto, actor: StaffActor) {
-    if (!isSuppressionId(removalId)) throw new NotFoundException('No removal request with that id');
+    if (!isBigintId(removalId)) throw new NotFoundException('No removal request with that id');
     const note = cleanNote(dto.note);
     return this.ds.transaction(async (m) => {
       const r = await queryOne<RemovalRow>(m, `SELECT * FROM suppression_removals WHERE id = $1::bigint FOR UPDATE`, [removalId]);
@@ -365,7 +366,7 @@ export class SuppressionsService {
   }
 
   async getImport(id: string): Promise<SuppressionImportView> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundException('No suppression import with that id');
+    if (!isUuid(id)) throw new NotFoundException('No suppression import with that id');
     const r = await queryOne<Record<string, unknown>>(this.ds, `SELECT * FROM suppression_imports WHERE id = $1`, [id]);
     if (!r) throw new NotFoundException('No suppression import with that id');
     return importView(r);
@@ -545,9 +546,6 @@ function suppressionCursor(cursor: string): string {
   return id;
 }
 
-function isSuppressionId(id: string): boolean {
-  return /^[1-9]\d{0,17}$/.test(id);
-}
 
 function optOutNeedsTwoPeople(s: SuppressionRow): ConflictException {
   return new ConflictException(
