@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Channel } from '../../common/channel.js';
 import type { PhoneType, SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
-import { fromSql, MESSAGE_MOVES, MessageStatus, OPEN_STATUSES, rankSql, statusListSql } from './message-state.js';
+import { fromSql, MESSAGE_MOVES, MessageStatus, rankSql, statusListSql } from './message-state.js';
 
 /** What a worker needs once it holds a message: the message, and what the gate must know. */
 export interface ClaimedMessage {
@@ -312,17 +312,6 @@ export class MessagesRepository {
       [id, to, JSON.stringify(detail)],
     );
     return rows.length > 0;
-  }
-
-  /** Running campaigns with no open message left: completed. */
-  async completeFinishedCampaigns(db: { query: (sql: string) => Promise<{ rows: Array<{ id: string }> }> }): Promise<string[]> {
-    const { rows } = await db.query(
-      `UPDATE campaigns c SET status = 'completed', completed_at = now(), updated_at = now(), version = version + 1
-        WHERE c.status = 'running'
-          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN (${statusListSql(OPEN_STATUSES)}))
-       RETURNING id`,
-    );
-    return rows.map((r) => r.id);
   }
 }
 

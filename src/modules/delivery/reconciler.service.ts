@@ -10,7 +10,8 @@ import { messageJobId, messageJobOptions, retryPolicy } from '../campaigns/messa
 import { QueueProducer } from '../queues/queue-producer.js';
 import { ProviderRatesService } from '../settings/provider-rates.service.js';
 import { DeliveryService } from './delivery.service.js';
-import { MessagesRepository, StuckMessage } from './messages.repository.js';
+import { OPEN_STATUSES, statusListSql } from './message-state.js';
+import type { StuckMessage } from './messages.repository.js';
 import { ReceiptsService } from './receipts.service.js';
 
 const LOCK = ADVISORY_LOCK.reconciler;
@@ -54,7 +55,6 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     private readonly producer: QueueProducer,
     private readonly rates: ProviderRatesService,
     private readonly audit: AuditService,
-    private readonly messages: MessagesRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -106,11 +106,18 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     report.receiptsApplied = await this.receipts.applyStragglers();
 
-    const completed = await this.messages.completeFinishedCampaigns(db);
-    for (const id of completed) {
-      await this.audit.record({ actor: SYSTEM_ACTOR, action: 'campaign.completed', subjectType: 'campaign', subjectId: id });
+    // A campaign write, so not the messages repository's; which messages are still open
+    // comes from the message state table.
+    const completed = await db.query<{ id: string }>(
+      `UPDATE campaigns c SET status = 'completed', completed_at = now(), updated_at = now(), version = version + 1
+        WHERE c.status = 'running'
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.status IN (${statusListSql(OPEN_STATUSES)}))
+       RETURNING id`,
+    );
+    for (const c of completed.rows) {
+      await this.audit.record({ actor: SYSTEM_ACTOR, action: 'campaign.completed', subjectType: 'campaign', subjectId: c.id });
     }
-    report.completed = completed.length;
+    report.completed = completed.rowCount ?? 0;
     if (report.started || report.reEnqueued || report.completed || Object.keys(report.stuckResolved).length || report.receiptsApplied) {
       this.logger.log({ ...report }, 'reconciled');
     }
