@@ -4,6 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Channel } from '../../common/channel.js';
 import type { PhoneType, SendWindow } from '../../common/compliance-gate.js';
 import { queryOne, queryRows } from '../../database/sql.js';
+
+type Runner = DataSource | EntityManager;
 import { fromSql, MESSAGE_MOVES, MessageStatus, rankSql, statusListSql } from './message-state.js';
 
 /** What a worker needs once it holds a message: the message, and what the gate must know. */
@@ -271,6 +273,11 @@ export class MessagesRepository {
       `SELECT id, channel, not_before FROM messages WHERE campaign_id = $1 AND status = $2 AND id > $3 ORDER BY id LIMIT ${Math.trunc(limit)}`,
       [campaignId, status, afterId],
     );
+  }
+
+  /** An email we sent, by id (an unsubscribe link names one); undefined for any other id. */
+  async findEmail(runner: Runner, id: string): Promise<{ id: string; victim_id: string; address: string } | undefined> {
+    return queryOne(runner, `SELECT id, victim_id, address FROM messages WHERE id = $1::bigint AND channel = 'email'`, [id]);
   }
 
   /** Messages in `unknown`, oldest first (keyset on id). */

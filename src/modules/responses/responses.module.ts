@@ -1,4 +1,5 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MessagesModule } from '../delivery/messages.module.js';
 import { SuppressionsModule } from '../suppressions/suppressions.module.js';
 import { AssetsController } from './pages/assets.controller.js';
 import { PageRenderer } from './pages/page-renderer.js';
@@ -10,7 +11,7 @@ import { UnsubscribeService } from './unsubscribe.service.js';
  * What victims send us: email unsubscribe now; inbound SMS replies and the /report form
  * next, on the same page renderer and security headers.
  */
-@Module({ imports: [SuppressionsModule], providers: [UnsubscribeService, PageRenderer], exports: [UnsubscribeService, PageRenderer] })
+@Module({ imports: [SuppressionsModule, MessagesModule], providers: [UnsubscribeService, PageRenderer], exports: [UnsubscribeService, PageRenderer] })
 export class ResponsesModule {}
 
 @Module({ imports: [ResponsesModule], controllers: [UnsubscribeController, AssetsController] })

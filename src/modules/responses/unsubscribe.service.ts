@@ -1,18 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { verifyUnsubscribeToken } from '../../common/unsubscribe.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
-import { queryOne, SqlRunner } from '../../database/sql.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MessagesRepository } from '../delivery/messages.repository.js';
 import { SuppressionsService } from '../suppressions/suppressions.service.js';
 
-interface EmailMessage {
-  id: string;
-  victim_id: string;
-  address: string;
-}
 
 const MAX_BIGINT = 9223372036854775807n;
 
@@ -28,6 +23,7 @@ export class UnsubscribeService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly suppressions: SuppressionsService,
+    private readonly messages: MessagesRepository,
   ) {}
 
   /** Whether the token names an email we sent; reads only (a GET must change nothing). */
@@ -64,10 +60,9 @@ export class UnsubscribeService {
     });
   }
 
-  // Read here until the delivery module's message repository offers a lookup by id.
-  private async messageFor(token: string, runner: SqlRunner): Promise<EmailMessage | undefined> {
+  private async messageFor(token: string, runner: DataSource | EntityManager) {
     const id = verifyUnsubscribeToken(token, this.config.jwtSecret);
     if (id === null || BigInt(id) > MAX_BIGINT) return undefined;
-    return queryOne<EmailMessage>(runner as DataSource, `SELECT id, victim_id, address FROM messages WHERE id = $1::bigint AND channel = 'email'`, [id]);
+    return this.messages.findEmail(runner, id);
   }
 }
